@@ -1,0 +1,153 @@
+"""The `ncc` command: compile, verify, run."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ncc import __version__
+from ncc.dialects.common import NccError
+
+
+def _shape_args(values: list[str] | None) -> str:
+    return ";".join(values or [])
+
+
+def _npy_args(values: list[str] | None) -> dict:
+    import numpy as np
+
+    arrays = {}
+    for item in values or []:
+        if "=" not in item:
+            raise NccError(f"--input '{item}': expected NAME=file.npy")
+        name, path = item.split("=", 1)
+        if not Path(path).is_file():
+            raise NccError(f"--input {name}: no such file {path}")
+        arrays[name] = np.load(path)
+    return arrays
+
+
+def cmd_compile(a: argparse.Namespace) -> int:
+    from ncc.driver import build_pipeline, compile_onnx, pipeline_spec
+
+    if a.print_pipeline:
+        print(pipeline_spec(build_pipeline(a.passes, _shape_args(a.input_shape))))
+        if a.model is None:
+            return 0
+    if a.model is None or a.output is None:
+        raise NccError("compile needs MODEL and -o OUT")
+    ir_stream = sys.stderr if a.print_ir_after_all else None
+    result = compile_onnx(
+        a.model, a.output, input_shapes=_shape_args(a.input_shape), passes=a.passes,
+        fp16=a.fp16, stop_after=a.stop_after, print_ir_after_all=ir_stream,
+    )  # fmt: skip
+    if result.manifest_path is None:
+        print(f"ncc: IR after {a.stop_after} written to {result.out_dir}")
+        return 0
+    m = result.manifest
+    print(f"ncc: compiled {a.model} → {result.param} ({m['layers']} layers, {result.bin.stat().st_size} bytes of weights)")
+    if a.verify:
+        return _verify(result.out_dir, a.model, a.rtol, a.rtol_fp16, {}, a.seed)
+    return 0
+
+
+def _verify(out_dir, model, rtol, rtol_fp16, inputs, seed) -> int:
+    from ncc.verify import verify
+
+    report = verify(out_dir, model, rtol=rtol, rtol_fp16=rtol_fp16, inputs=inputs, seed=seed)
+    print(report.table())
+    print("verify: PASS" if report.passed else "verify: FAIL")
+    return 0 if report.passed else 1
+
+
+def cmd_verify(a: argparse.Namespace) -> int:
+    return _verify(a.out_dir, a.model, a.rtol, a.rtol_fp16, _npy_args(a.input), a.seed)
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ncc.verify import load_manifest, make_inputs, run_ncnn
+
+    manifest, folder = load_manifest(a.out_dir)
+    inputs = make_inputs(manifest, a.seed, _npy_args(a.input))
+    outs = run_ncnn(manifest, folder, inputs, a.mode, threads=a.threads)
+    if outs is None:
+        raise NccError(f"mode {a.mode} has no device here")
+    dest = Path(a.output)
+    dest.mkdir(parents=True, exist_ok=True)
+    for i, (name, arr) in enumerate(outs.items()):
+        path = dest / f"{_safe(name) or f'output{i}'}.npy"
+        np.save(path, arr)
+        print(f"{name}: {list(arr.shape)} → {path}")
+    return 0
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="ncc",
+        description="Compile ONNX models to ncnn (.param + .bin) and prove them against onnxruntime.",
+    )
+    ap.add_argument("--version", action="version", version=f"ncc {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    def add_tolerances(p):
+        p.add_argument("--rtol", type=float, default=1e-4, help="max relative error for CPU and Vulkan fp32 (default 1e-4)")
+        p.add_argument("--rtol-fp16", type=float, default=2e-2, help="max relative error for Vulkan fp16 (default 2e-2)")
+        p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+
+    c = sub.add_parser("compile", help="compile an ONNX model into an ncnn model folder")
+    c.add_argument("model", nargs="?", help="model.onnx")
+    c.add_argument("-o", "--output", help="output folder (gets <stem>.ncnn.param/.bin/.json)")
+    c.add_argument("--input-shape", action="append", metavar="NAME=1x3x224x224", help="static shape of an input (repeatable)")
+    c.add_argument("--passes", metavar="SPEC", help="pass pipeline to run instead of the default")
+    c.add_argument("--print-pipeline", action="store_true", help="print the pass pipeline and exit (or continue with MODEL)")
+    c.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass to stderr (weights print as keys)")
+    c.add_argument("--stop-after", metavar="PASS", help="stop after PASS and write the IR (<stem>.mlir) instead of ncnn files")
+    c.add_argument("--fp16", action="store_true", help="store weights as fp16 in the .bin")
+    c.add_argument("--verify", action="store_true", help="verify the result against onnxruntime (as `ncc verify`)")
+    add_tolerances(c)
+    c.set_defaults(fn=cmd_compile)
+
+    v = sub.add_parser("verify", help="compare a compiled model with onnxruntime on ncnn CPU / Vulkan fp32 / Vulkan fp16")
+    v.add_argument("out_dir", help="the folder ncc compile wrote")
+    v.add_argument("--model", help="the source ONNX model (default: the one recorded in the manifest)")
+    v.add_argument("--input", action="append", metavar="NAME=file.npy", help="an input array instead of random data")
+    add_tolerances(v)
+    v.set_defaults(fn=cmd_verify)
+
+    r = sub.add_parser("run", help="run a compiled model on .npy inputs and write .npy outputs")
+    r.add_argument("out_dir")
+    r.add_argument("--input", action="append", metavar="NAME=file.npy")
+    r.add_argument("-o", "--output", required=True, help="folder for the output .npy files")
+    r.add_argument("--mode", default="cpu", choices=["cpu", "vulkan-fp32", "vulkan-fp16"])
+    r.add_argument("--threads", type=int, default=1)
+    r.add_argument("--seed", type=int, default=0)
+    r.set_defaults(fn=cmd_run)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except NccError as e:
+        print(f"ncc: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # noqa: BLE001 - never show a traceback to users unless asked
+        if os.environ.get("NCC_DEBUG"):
+            raise
+        print(f"ncc: internal error: {type(e).__name__}: {e} (set NCC_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

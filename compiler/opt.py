@@ -1,0 +1,62 @@
+"""`ncc-opt`: an xdsl-opt driver with every ncc dialect and pass, for IR tests
+(`// RUN: ncc-opt %s -p onnx-shape-inference | filecheck %s`). `-t ncnn-param` prints the
+`.param` text of an ncnn-dialect module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.target import Target
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from ncc.registry import get_all_dialects, get_all_passes
+
+
+@dataclass(frozen=True)
+class NcnnParamTarget(Target):
+    name = "ncnn-param"
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        from ncc.emit.ncnn_files import emit_model
+
+        output.write(emit_model(module).param)
+
+
+class NccOptMain(xDSLOptMain):
+    def register_all_dialects(self):
+        super().register_all_dialects()
+        for name, factory in get_all_dialects().items():
+            self.ctx.register_dialect(name, factory)
+
+    def register_all_passes(self):
+        super().register_all_passes()
+        for name, factory in get_all_passes().items():
+            self.register_pass(name, factory)
+
+    def register_all_targets(self):
+        super().register_all_targets()
+        self.available_targets["ncnn-param"] = lambda: NcnnParamTarget
+
+    def register_all_frontends(self):
+        super().register_all_frontends()
+
+        def parse_onnx(io: IO[bytes]) -> ModuleOp:
+            import onnx
+
+            from ncc.frontends.onnx import import_model
+
+            return import_model(onnx.load_model_from_string(io.read()))
+
+        self.available_frontends["onnx"] = parse_onnx
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    NccOptMain(args=args).run()
+
+
+if __name__ == "__main__":
+    main()

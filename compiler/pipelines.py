@@ -1,0 +1,19 @@
+"""Named pipelines as pass-spec strings (`ncc compile --print-pipeline` prints them)."""
+
+from __future__ import annotations
+
+DEFAULT = ",".join(
+    [
+        "set-input-shapes",
+        "onnx-simplify",
+        "onnx-fold-batchnorm",
+        "onnx-simplify",
+        "convert-onnx-to-ncnn",
+        "cse",
+        "ncnn-fuse-activation",
+        "ncnn-insert-split",
+        "ncnn-legalize",
+    ]
+)
+
+PIPELINES = {"default": DEFAULT}

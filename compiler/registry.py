@@ -1,0 +1,105 @@
+"""Every ncc pass by name, as lazy factories (xDSL style): importing the registry imports
+no pass module; `ncc`, `ncc-opt`, the pipeline parser and the xdsl universe all read it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    def set_input_shapes():
+        from ncc.lowering.onnx.set_input_shapes import SetInputShapesPass
+
+        return SetInputShapesPass
+
+    def onnx_shape_inference():
+        from ncc.lowering.onnx.shape_inference import OnnxShapeInferencePass
+
+        return OnnxShapeInferencePass
+
+    def onnx_fold_constants():
+        from ncc.lowering.onnx.fold_constants import OnnxFoldConstantsPass
+
+        return OnnxFoldConstantsPass
+
+    def onnx_canonicalize():
+        from ncc.lowering.onnx.canonicalize import OnnxCanonicalizePass
+
+        return OnnxCanonicalizePass
+
+    def onnx_simplify():
+        from ncc.lowering.onnx.simplify import OnnxSimplifyPass
+
+        return OnnxSimplifyPass
+
+    def onnx_fold_batchnorm():
+        from ncc.lowering.onnx.fold_batchnorm import OnnxFoldBatchNormPass
+
+        return OnnxFoldBatchNormPass
+
+    def convert_onnx_to_ncnn():
+        from ncc.lowering.onnx_to_ncnn import ConvertOnnxToNcnnPass
+
+        return ConvertOnnxToNcnnPass
+
+    def ncnn_fuse_activation():
+        from ncc.lowering.ncnn.fuse_activation import NcnnFuseActivationPass
+
+        return NcnnFuseActivationPass
+
+    def ncnn_insert_split():
+        from ncc.lowering.ncnn.insert_split import NcnnInsertSplitPass
+
+        return NcnnInsertSplitPass
+
+    def ncnn_legalize():
+        from ncc.lowering.ncnn.legalize import NcnnLegalizePass
+
+        return NcnnLegalizePass
+
+    def cse():
+        from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
+
+        return CommonSubexpressionElimination
+
+    def dce():
+        from xdsl.transforms.dead_code_elimination import DeadCodeElimination
+
+        return DeadCodeElimination
+
+    def canonicalize():
+        from xdsl.transforms.canonicalize import CanonicalizePass
+
+        return CanonicalizePass
+
+    return {
+        "set-input-shapes": set_input_shapes,
+        "onnx-shape-inference": onnx_shape_inference,
+        "onnx-fold-constants": onnx_fold_constants,
+        "onnx-canonicalize": onnx_canonicalize,
+        "onnx-simplify": onnx_simplify,
+        "onnx-fold-batchnorm": onnx_fold_batchnorm,
+        "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
+        "ncnn-fuse-activation": ncnn_fuse_activation,
+        "ncnn-insert-split": ncnn_insert_split,
+        "ncnn-legalize": ncnn_legalize,
+        "cse": cse,
+        "dce": dce,
+        "canonicalize": canonicalize,
+    }
+
+
+def get_all_dialects():
+    def onnx():
+        from ncc.dialects.onnx import ONNX
+
+        return ONNX
+
+    def ncnn():
+        from ncc.dialects.ncnn import NCNN
+
+        return NCNN
+
+    return {"onnx": onnx, "ncnn": ncnn}

@@ -1,0 +1,202 @@
+"""`ncc verify`: run the compiled model in ncnn (CPU, Vulkan fp32, Vulkan fp16), each in its
+own process, on the same inputs as a reference (onnxruntime on the source model), and
+compare per output. Everything it needs from the compile is in the manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ncc.dialects.common import NccError
+
+MODES = ("cpu", "vulkan-fp32", "vulkan-fp16")
+DEFAULT_RTOL = 1e-4
+DEFAULT_RTOL_FP16 = 2e-2
+NO_DEVICE = 3
+
+
+@dataclass
+class VerifyRow:
+    output: str
+    mode: str
+    max_abs: float
+    max_rel: float
+    tol: float
+    passed: bool
+    note: str = ""
+
+
+@dataclass
+class VerifyReport:
+    rows: list[VerifyRow] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """mode → why it did not run (no Vulkan device)."""
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.rows) and all(r.passed for r in self.rows)
+
+    def modes(self) -> list[str]:
+        return sorted({r.mode for r in self.rows}, key=MODES.index)
+
+    def worst(self, mode: str) -> float:
+        return max((r.max_rel for r in self.rows if r.mode == mode), default=float("nan"))
+
+    def table(self) -> str:
+        head = f"{'output':<24} {'mode':<12} {'max_abs':>10} {'max_rel':>10} {'tol':>8}  result"
+        lines = [head, "-" * len(head)]
+        for r in self.rows:
+            verdict = "ok" if r.passed else "FAIL"
+            if r.note:
+                verdict += f" ({r.note})"
+            lines.append(
+                f"{r.output[:24]:<24} {r.mode:<12} {r.max_abs:>10.3g} {r.max_rel:>10.3g} {r.tol:>8.0e}  {verdict}"
+            )
+        for mode, why in self.skipped.items():
+            lines.append(f"{'*':<24} {mode:<12} {'':>10} {'':>10} {'':>8}  skipped: {why}")
+        return "\n".join(lines)
+
+
+def load_manifest(out_dir: str | os.PathLike[str]) -> tuple[dict, Path]:
+    out = Path(out_dir)
+    if out.is_file() and out.name.endswith(".ncnn.json"):
+        path = out
+    else:
+        found = sorted(out.glob("*.ncnn.json")) if out.is_dir() else []
+        if not found:
+            raise NccError(f"no *.ncnn.json manifest in {out}")
+        path = found[0]
+    manifest = json.loads(path.read_text())
+    if manifest.get("format") != "ncc-ncnn-manifest":
+        raise NccError(f"{path} is not an ncc manifest")
+    return manifest, path.parent
+
+
+def make_inputs(manifest: dict, seed: int = 0, given: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Inputs in the model's own shapes, by ONNX input name: `given` ones, else seeded random."""
+    rng = np.random.default_rng(seed)
+    given = dict(given or {})
+    out = {}
+    for entry in manifest["inputs"]:
+        name, shape, dtype = entry["name"], tuple(entry["shape"]), np.dtype(entry["dtype"])
+        if name in given:
+            arr = np.asarray(given.pop(name))
+            if arr.shape != shape:
+                raise NccError(f"input '{name}' has shape {list(arr.shape)}, the model wants {list(shape)}")
+            out[name] = arr.astype(dtype)
+        elif dtype.kind == "f":
+            out[name] = rng.standard_normal(shape).astype(dtype)
+        else:
+            out[name] = rng.integers(0, 10, shape).astype(dtype)
+    if given:
+        raise NccError(f"the model has no input(s) {sorted(given)}")
+    return out
+
+
+def onnxruntime_reference(model: str | os.PathLike[str]) -> Callable[[dict], dict]:
+    def run(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        sess = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+        names = [o.name for o in sess.get_outputs()]
+        return dict(zip(names, sess.run(names, inputs), strict=True))
+
+    return run
+
+
+def run_ncnn(
+    manifest: dict,
+    folder: Path,
+    inputs: Mapping[str, np.ndarray],
+    mode: str,
+    threads: int = 1,
+) -> dict[str, np.ndarray] | None:
+    """Outputs by ONNX name in ONNX shapes; None when the mode has no device."""
+    with tempfile.TemporaryDirectory(prefix="ncc-run-") as tmp:
+        feed = {}
+        for entry in manifest["inputs"]:
+            arr = np.asarray(inputs[entry["name"]], dtype=np.float32)
+            feed[entry["blob"]] = arr.reshape(entry["mat_shape"])
+        np.savez(Path(tmp) / "in.npz", **feed)
+        cmd = [
+            sys.executable, "-m", "ncc.runtime.ncnn_runner",
+            str(folder / manifest["param"]), str(folder / manifest["bin"]),
+            str(Path(tmp) / "in.npz"), str(Path(tmp) / "out.npz"),
+            "--mode", mode, "--threads", str(threads),
+            "--extract", *[o["blob"] for o in manifest["outputs"]],
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode == NO_DEVICE:
+            return None
+        if proc.returncode != 0:
+            detail = proc.stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+            if proc.returncode < 0:
+                detail = [f"ncnn crashed (signal {-proc.returncode})"]
+            raise NccError(f"ncnn {mode} run failed: {detail[0]}")
+        with np.load(Path(tmp) / "out.npz") as z:
+            raw = {k: z[k] for k in z.files}
+    outs = {}
+    for entry in manifest["outputs"]:
+        arr = raw[entry["blob"]]
+        shape = tuple(entry["shape"])
+        if arr.size != int(np.prod(shape)):
+            raise NccError(
+                f"ncnn {mode}: output '{entry['name']}' has {arr.size} values ({list(arr.shape)}), "
+                f"expected shape {list(shape)}"
+            )
+        outs[entry["name"]] = arr.reshape(shape)
+    return outs
+
+
+def compare(ref: np.ndarray, got: np.ndarray) -> tuple[float, float]:
+    ref = np.asarray(ref, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    max_abs = float(np.max(np.abs(ref - got))) if ref.size else 0.0
+    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    return max_abs, max_abs / max(scale, 1e-12)
+
+
+def verify(
+    out_dir: str | os.PathLike[str],
+    model: str | os.PathLike[str] | None = None,
+    *,
+    reference: Callable[[dict], dict] | None = None,
+    inputs: Mapping[str, np.ndarray] | None = None,
+    seed: int = 0,
+    rtol: float = DEFAULT_RTOL,
+    rtol_fp16: float = DEFAULT_RTOL_FP16,
+    modes: Sequence[str] = MODES,
+) -> VerifyReport:
+    """Compare ncnn with the reference (onnxruntime on `model`, or a callable) per output and mode."""
+    manifest, folder = load_manifest(out_dir)
+    if reference is None:
+        if model is None:
+            src = manifest.get("source")
+            if not src or not Path(src).is_file():
+                raise NccError("give the source model (--model) to compare against")
+            model = src
+        reference = onnxruntime_reference(model)
+    feed = make_inputs(manifest, seed, inputs)
+    expected = reference(feed)
+    report = VerifyReport()
+    for mode in modes:
+        got = run_ncnn(manifest, folder, feed, mode)
+        if got is None:
+            report.skipped[mode] = "no Vulkan device; checked CPU only"
+            continue
+        tol = rtol_fp16 if mode == "vulkan-fp16" else rtol
+        for entry in manifest["outputs"]:
+            name = entry["name"]
+            max_abs, max_rel = compare(expected[name], got[name])
+            report.rows.append(VerifyRow(name, mode, max_abs, max_rel, tol, bool(max_rel <= tol)))
+    return report

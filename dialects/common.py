@@ -1,0 +1,230 @@
+"""Pieces shared by the ncc dialects: the weight attribute, element types, errors.
+
+Weights never live in the IR text: a `BlobAttr` holds a reference to a numpy array and
+prints only its key, so `--print-ir-after-all` on a 100 MB model prints kilobytes.
+Small integer tensors (shapes, axes, indices) stay inline as builtin `dense<...>` so that
+IR tests and folders can read them directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    AnyFloat,
+    DenseIntOrFPElementsAttr,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    IntegerType,
+    NoneType,
+    Signedness,
+    TensorType,
+    UnrankedTensorType,
+    f16,
+    f32,
+    f64,
+    i1,
+    i8,
+    i32,
+    i64,
+)
+from xdsl.ir import Attribute, Data, SSAValue
+from xdsl.irdl import irdl_attr_definition
+from xdsl.parser import AttrParser
+from xdsl.printer import Printer
+
+# --------------------------------------------------------------------------- errors
+
+
+class NccError(Exception):
+    """A user-facing compile error: one readable line, naming file, node and op where known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str | None = None,
+        op: str | None = None,
+        file: str | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.node = node
+        self.op = op
+        self.file = file
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.node is not None or self.op is not None:
+            where.append(f"node '{self.node or '?'}' ({self.op or '?'})")
+        return (": ".join(where) + ": " if where else "") + self.message
+
+
+def op_location(op) -> dict[str, str | None]:
+    """The `node=`/`op=` keywords of NccError for an IR op (ONNX node name and op type)."""
+    node = op.attributes.get("onnx_node")
+    op_type = getattr(op, "ONNX_TYPE", None) or op.name.split(".", 1)[-1]
+    if "op_type" in op.properties:
+        op_type = op.properties["op_type"].data  # the generic fallback op
+    return {"node": node.data if node is not None else None, "op": op_type}
+
+
+# --------------------------------------------------------------------------- blobs
+
+
+_blob_counter = itertools.count()
+
+
+@dataclass(eq=False, frozen=True)
+class Blob:
+    """A named numpy array. Equality and hash go by key, so keys are unique per content."""
+
+    key: str
+    array: np.ndarray | None = field(default=None, compare=False)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Blob) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+@irdl_attr_definition
+class BlobAttr(Data[Blob]):
+    """`#ncc.blob<"key">`: a weight held by reference, never printed."""
+
+    name = "ncc.blob"
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> Blob:
+        with parser.in_angle_brackets():
+            key = parser.parse_str_literal()
+        return Blob(key, None)
+
+    def print_parameter(self, printer: Printer) -> None:
+        printer.print_string(f'<"{self.data.key}">')
+
+    @staticmethod
+    def from_array(array: np.ndarray, hint: str = "c") -> BlobAttr:
+        return BlobAttr(Blob(f"{hint}#{next(_blob_counter)}", np.ascontiguousarray(array)))
+
+
+INLINE_LIMIT = 64
+"""Integer tensors up to this many elements stay inline as dense<...> (shapes, axes)."""
+
+
+# --------------------------------------------------------------------------- element types
+
+_NP_TO_XDSL: dict[np.dtype, Attribute] = {
+    np.dtype(np.float32): f32,
+    np.dtype(np.float16): f16,
+    np.dtype(np.float64): f64,
+    np.dtype(np.int64): i64,
+    np.dtype(np.int32): i32,
+    np.dtype(np.int8): i8,
+    np.dtype(np.uint8): IntegerType(8, Signedness.UNSIGNED),
+    np.dtype(np.bool_): i1,
+}
+
+
+def xdsl_element_type(dtype: np.dtype | type) -> Attribute:
+    dtype = np.dtype(dtype)
+    if dtype not in _NP_TO_XDSL:
+        raise NccError(f"unsupported element type {dtype}")
+    return _NP_TO_XDSL[dtype]
+
+
+def numpy_dtype(element_type: Attribute) -> np.dtype:
+    if isinstance(element_type, Float32Type):
+        return np.dtype(np.float32)
+    if isinstance(element_type, Float16Type):
+        return np.dtype(np.float16)
+    if isinstance(element_type, Float64Type):
+        return np.dtype(np.float64)
+    if isinstance(element_type, IntegerType):
+        width = element_type.width.data
+        if width == 1:
+            return np.dtype(np.bool_)
+        unsigned = element_type.signedness.data == Signedness.UNSIGNED
+        return np.dtype(f"{'u' if unsigned else ''}int{width}")
+    raise NccError(f"unsupported element type {element_type}")
+
+
+def tensor_type(shape: Sequence[int], element_type: Attribute | np.dtype) -> TensorType:
+    if not isinstance(element_type, Attribute):
+        element_type = xdsl_element_type(element_type)
+    return TensorType(element_type, [int(d) for d in shape])
+
+
+def array_attr(array: np.ndarray, hint: str = "c") -> Attribute:
+    """The attribute for a constant: inline dense for small integer/bool tensors, else a blob."""
+    array = np.asarray(array)
+    if array.dtype.kind in "iub" and array.size <= INLINE_LIMIT:
+        t = tensor_type(array.shape, array.dtype)
+        data = array.astype(np.uint8) if array.dtype == np.bool_ else array
+        return DenseIntOrFPElementsAttr(t, _bytes_attr(np.ascontiguousarray(data).tobytes()))
+    return BlobAttr.from_array(array, hint)
+
+
+def _bytes_attr(b: bytes):
+    from xdsl.dialects.builtin import BytesAttr
+
+    return BytesAttr(b)
+
+
+def attr_array(attr: Attribute, t: Attribute | None = None) -> np.ndarray | None:
+    """The numpy value of a constant attribute (dense or blob); None for an unresolved blob."""
+    if isinstance(attr, BlobAttr):
+        return attr.data.array
+    if isinstance(attr, DenseIntOrFPElementsAttr):
+        ty = attr.get_type()
+        dtype = numpy_dtype(ty.get_element_type())
+        shape = tuple(ty.get_shape())
+        raw_dtype = np.uint8 if dtype == np.bool_ else dtype
+        if dtype.kind == "f":
+            raw_dtype = np.dtype(dtype)
+        values = np.frombuffer(attr.data.data, dtype=raw_dtype)
+        if values.size == 1 and int(np.prod(shape)) != 1:  # splat
+            values = np.full(shape, values[0], dtype=raw_dtype)
+        return values.reshape(shape).astype(dtype)
+    return None
+
+
+def static_shape(t: Attribute) -> tuple[int, ...] | None:
+    """The shape of a ranked, fully static tensor type; None otherwise."""
+    if isinstance(t, TensorType) and t.has_static_shape():
+        return tuple(t.get_shape())
+    return None
+
+
+def element_type(t: Attribute) -> Attribute:
+    if isinstance(t, TensorType | UnrankedTensorType):
+        return t.element_type
+    raise NccError(f"expected a tensor, got {t}")
+
+
+def is_none(v: SSAValue) -> bool:
+    return isinstance(v.type, NoneType)
+
+
+__all__ = [
+    "AnyFloat",
+    "Blob",
+    "BlobAttr",
+    "NccError",
+    "array_attr",
+    "attr_array",
+    "element_type",
+    "is_none",
+    "numpy_dtype",
+    "op_location",
+    "static_shape",
+    "tensor_type",
+    "xdsl_element_type",
+]

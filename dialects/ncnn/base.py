@@ -1,0 +1,216 @@
+"""The base of the `ncnn` dialect: one op per ncnn layer type, each with its param table.
+
+A layer op has variadic tensor operands (its bottom blobs) and results (its top blobs), a
+`params` dictionary keyed by ncnn's param *names*, and a `weights` dictionary of
+`#ncc.blob` arrays in the layer's load order. The class-level `PARAMS` table (name → ncnn
+id, default, kind) and `WEIGHTS` tuple (name, whether the loader reads a 4-byte type tag)
+are transcribed once from ncnn's `src/layer/<x>.cpp` and read by the emitter, the verifier
+and the tests alike.
+
+Value types at this level stay the *logical* tensor types (ONNX shapes). How a logical
+shape sits in an ncnn Mat is one rule, `mat_shape`, so axis params are computed from it and
+the layout pass (which normalises shapes before conversion) is the one place that changes it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    StringAttr,
+    f32,
+    i32,
+)
+from xdsl.ir import Attribute, SSAValue
+from xdsl.irdl import IRDLOperation, prop_def, traits_def, var_operand_def, var_result_def
+from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
+
+from ncc.dialects.common import BlobAttr, NccError, op_location, static_shape
+
+INT, FLOAT, INTS, FLOATS, STR = "int", "float", "ints", "floats", "str"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One entry of an ncnn param dict: its id, its default and how it is written."""
+
+    id: int
+    default: Any
+    kind: str = INT
+
+
+@dataclass(frozen=True)
+class Weight:
+    """One weight blob in load order. `tagged`: the loader calls `mb.load(n, 0)`, so the
+    blob starts with a 4-byte storage tag (fp32 0, fp16 0x01306B47); otherwise raw fp32."""
+
+    name: str
+    tagged: bool
+    optional: bool = False
+
+
+class NcnnLayer(IRDLOperation, ABC):
+    """Base of every `ncnn.*` layer op."""
+
+    PARAMS: ClassVar[dict[str, Param]] = {}
+    WEIGHTS: ClassVar[tuple[Weight, ...]] = ()
+    VULKAN: ClassVar[bool] = True
+    """Whether ncnn has a Vulkan kernel (False: the layer falls back to CPU under Vulkan)."""
+
+    inputs = var_operand_def()
+    outputs = var_result_def()
+    params = prop_def(DictionaryAttr, default_value=DictionaryAttr({}))
+    weights = prop_def(DictionaryAttr, default_value=DictionaryAttr({}))
+    traits = traits_def(Pure())
+
+    @property
+    def layer_type(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    @classmethod
+    def build(
+        cls,
+        inputs: Sequence[SSAValue],
+        result_types: Sequence[Attribute],
+        params: Mapping[str, Any] | None = None,
+        weights: Mapping[str, np.ndarray] | None = None,
+        node: str | None = None,
+    ):
+        """Create the layer from Python values: params are converted by their table kind,
+        weights become blobs (float32)."""
+        pattrs: dict[str, Attribute] = {}
+        for key, value in (params or {}).items():
+            if key not in cls.PARAMS:
+                raise NccError(f"ncnn {cls.name} has no param '{key}'")
+            pattrs[key] = param_attr(cls.PARAMS[key].kind, value)
+        wattrs: dict[str, Attribute] = {}
+        for key, arr in (weights or {}).items():
+            arr = np.ascontiguousarray(np.asarray(arr, dtype=np.float32))
+            wattrs[key] = BlobAttr.from_array(arr, f"{cls.name[5:]}.{key}")
+        op = cls.create(
+            operands=list(inputs),
+            result_types=list(result_types),
+            properties={"params": DictionaryAttr(pattrs), "weights": DictionaryAttr(wattrs)},
+        )
+        if node is not None:
+            op.attributes["onnx_node"] = StringAttr(node)
+        return op
+
+    def param(self, key: str) -> Any:
+        """A param's Python value, or its default."""
+        a = self.params.data.get(key)
+        return self.PARAMS[key].default if a is None else param_value(a)
+
+    def set_param(self, key: str, value: Any) -> None:
+        d = dict(self.params.data)
+        d[key] = param_attr(self.PARAMS[key].kind, value)
+        self.properties["params"] = DictionaryAttr(d)
+
+    def param_items(self) -> list[tuple[int, str, Any]]:
+        """(id, kind, value) for every param that differs from its default, by id."""
+        out = []
+        for key, a in self.params.data.items():
+            p = self.PARAMS[key]
+            v = param_value(a)
+            if _same(v, p.default):
+                continue
+            out.append((p.id, p.kind, v))
+        return sorted(out, key=lambda x: x[0])
+
+    def weight(self, key: str) -> np.ndarray | None:
+        a = self.weights.data.get(key)
+        return None if a is None else a.data.array
+
+    def verify_(self) -> None:
+        for key, a in self.params.data.items():
+            if key not in self.PARAMS:
+                raise VerifyException(f"{self.name} has no param '{key}'")
+            kind = self.PARAMS[key].kind
+            ok = {
+                INT: isinstance(a, IntegerAttr),
+                FLOAT: isinstance(a, FloatAttr),
+                INTS: isinstance(a, DenseArrayBase),
+                FLOATS: isinstance(a, DenseArrayBase),
+                STR: isinstance(a, StringAttr),
+            }[kind]
+            if not ok:
+                raise VerifyException(f"{self.name} param '{key}' must be {kind}, got {a}")
+        names = {w.name for w in self.WEIGHTS}
+        for key, a in self.weights.data.items():
+            if key not in names:
+                raise VerifyException(f"{self.name} has no weight '{key}'")
+            if not isinstance(a, BlobAttr):
+                raise VerifyException(f"{self.name} weight '{key}' must be #ncc.blob")
+
+    def error(self, message: str) -> NccError:
+        return NccError(message, **op_location(self))
+
+
+def _same(v: Any, default: Any) -> bool:
+    if isinstance(v, list | tuple):
+        return isinstance(default, list | tuple) and list(v) == list(default)
+    return v == default
+
+
+def param_attr(kind: str, value: Any) -> Attribute:
+    if kind == INT:
+        return IntegerAttr(int(value), i32)
+    if kind == FLOAT:
+        return FloatAttr(float(value), f32)
+    if kind == INTS:
+        return DenseArrayBase.from_list(i32, [int(v) for v in value])
+    if kind == FLOATS:
+        return DenseArrayBase.from_list(f32, [float(v) for v in value])
+    if kind == STR:
+        return StringAttr(str(value))
+    raise ValueError(kind)
+
+
+def param_value(a: Attribute) -> Any:
+    if isinstance(a, IntegerAttr | FloatAttr):
+        return a.value.data
+    if isinstance(a, DenseArrayBase):
+        return list(a.get_values())
+    if isinstance(a, StringAttr):
+        return a.data
+    raise ValueError(a)
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+def mat_shape(shape: Sequence[int]) -> tuple[int, ...]:
+    """The ncnn Mat shape (numpy order, at most 4 dims) of a logical tensor shape.
+
+    A leading batch of 1 is dropped; a scalar is a 1-element vector. The Mat has no batch
+    axis, so a rank-5 tensor, or a rank-5 one whose batch is not 1, has no Mat: the layout
+    pass must reshape it first."""
+    shape = tuple(int(d) for d in shape)
+    if len(shape) == 0:
+        return (1,)
+    if len(shape) > 1 and shape[0] == 1:
+        shape = shape[1:]
+    if len(shape) > 4:
+        raise NccError(f"a tensor of shape {list(shape)} does not fit an ncnn Mat (at most 4 dims)")
+    return shape
+
+
+def mat_of(v: SSAValue) -> tuple[int, ...]:
+    s = static_shape(v.type)
+    if s is None:
+        raise NccError(f"value of type {v.type} has no static shape")
+    return mat_shape(s)
+
+
+def batch_dropped(shape: Sequence[int]) -> int:
+    """How many leading logical axes `mat_shape` drops (0 or 1)."""
+    return len(shape) - len(mat_shape(shape)) if len(shape) > 0 else 0

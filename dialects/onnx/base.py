@@ -1,0 +1,233 @@
+"""The base of the `onnx` dialect: the op base class with its two interfaces, constants,
+NoValue, and the generic fallback op.
+
+Every supported ONNX op is one IRDL class named `onnx.<OpType>` whose operands keep ONNX's
+positional order (absent optional inputs are fed by `onnx.NoValue`) and whose properties are
+named exactly like the ONNX attributes. Each op carries its own semantics, written once:
+
+- `infer_types()`: the result types from the operand types (and constant operands), or
+  None while an input is still unknown. The `onnx-shape-inference` pass drives it.
+- `evaluate(*arrays)`: the numpy semantics, used by `onnx-fold-constants` when every
+  operand is constant. Ops without numpy semantics leave it as None.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    NoneType,
+    StringAttr,
+    TensorType,
+    UnrankedTensorType,
+)
+from xdsl.ir import Attribute, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    irdl_op_definition,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+    var_result_def,
+)
+from xdsl.traits import ConstantLike, Pure
+
+from ncc.dialects.common import (
+    BlobAttr,
+    NccError,
+    attr_array,
+    numpy_dtype,
+    op_location,
+    static_shape,
+    tensor_type,
+)
+
+
+class OnnxOp(IRDLOperation, ABC):
+    """Base of every `onnx.*` op: typed access to properties and operands, and the two
+    per-op interfaces (shape inference and numpy evaluation)."""
+
+    traits = traits_def(Pure())
+
+    # ---- per-op interfaces -------------------------------------------------------------
+    def infer_types(self) -> Sequence[Attribute] | None:
+        """Result types from operand types; None when they cannot be known yet."""
+        return None
+
+    def evaluate(self, *inputs: np.ndarray | None) -> Sequence[np.ndarray] | None:
+        """The results computed with numpy from constant inputs (None for NoValue);
+        None when the op has no numpy semantics."""
+        return None
+
+    def fold_from_types(self) -> Sequence[np.ndarray] | None:
+        """Results known from operand *types* alone (Shape, Size), even when the operand
+        data is not constant; None otherwise."""
+        return None
+
+    # ---- helpers for rules and lowerings -----------------------------------------------
+    @property
+    def onnx_type(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    def attr(self, key: str, default: Any = None) -> Any:
+        """A property as a Python value (int, float, str, list), or `default` when absent."""
+        a = self.properties.get(key)
+        return default if a is None else py_value(a)
+
+    def in_shape(self, i: int) -> tuple[int, ...] | None:
+        if i >= len(self.operands):
+            return None
+        return static_shape(self.operands[i].type)
+
+    def in_const(self, i: int) -> np.ndarray | None:
+        """The value of operand `i` when it is a constant, else None (also for NoValue)."""
+        if i >= len(self.operands):
+            return None
+        return const_value(self.operands[i])
+
+    def has_input(self, i: int) -> bool:
+        return i < len(self.operands) and not isinstance(self.operands[i].type, NoneType)
+
+    def out_shape(self, i: int = 0) -> tuple[int, ...] | None:
+        return static_shape(self.results[i].type)
+
+    def error(self, message: str) -> NccError:
+        return NccError(message, **op_location(self))
+
+
+def py_value(a: Attribute) -> Any:
+    """Python value of a property attribute."""
+    if isinstance(a, IntegerAttr):
+        return a.value.data
+    if isinstance(a, FloatAttr):
+        return a.value.data
+    if isinstance(a, StringAttr):
+        return a.data
+    if isinstance(a, DenseArrayBase):
+        return list(a.get_values())
+    if isinstance(a, ArrayAttr):
+        return [py_value(x) for x in a.data]
+    if isinstance(a, DenseIntOrFPElementsAttr | BlobAttr):
+        return attr_array(a)
+    return a
+
+
+def const_value(v: SSAValue) -> np.ndarray | None:
+    """The numpy value of an SSA value defined by `onnx.Constant`, else None."""
+    owner = v.owner
+    if isinstance(owner, ConstantOp):
+        return owner.array
+    return None
+
+
+def same_as_input(op: OnnxOp, i: int = 0) -> Sequence[Attribute] | None:
+    t = op.operands[i].type
+    return [t] if static_shape(t) is not None else None
+
+
+def typed(shape: Sequence[int], like: Attribute | np.dtype) -> TensorType:
+    """A tensor type of `shape` with the element type of `like` (a type or a dtype)."""
+    if isinstance(like, TensorType | UnrankedTensorType):
+        return TensorType(like.element_type, [int(d) for d in shape])
+    return tensor_type(shape, like)
+
+
+# ------------------------------------------------------------------------------- ops
+
+
+@irdl_op_definition
+class ConstantOp(OnnxOp):
+    """A constant tensor: inline `dense<...>` when small, a `#ncc.blob` reference otherwise.
+    Initializers and ONNX `Constant` nodes both import as this op."""
+
+    name = "onnx.Constant"
+    value = prop_def(Attribute)
+    output = result_def()
+    traits = traits_def(Pure(), ConstantLike())
+
+    def __init__(self, value: Attribute, result_type: Attribute):
+        super().__init__(properties={"value": value}, result_types=[result_type])
+
+    @staticmethod
+    def from_array(array: np.ndarray, hint: str = "c") -> ConstantOp:
+        from ncc.dialects.common import array_attr
+
+        array = np.asarray(array)
+        return ConstantOp(array_attr(array, hint), tensor_type(array.shape, array.dtype))
+
+    @property
+    def array(self) -> np.ndarray | None:
+        a = attr_array(self.value)
+        if a is None:
+            return None
+        # a blob parsed from text carries no array; the type still gives dtype/shape
+        dtype = numpy_dtype(self.output.type.element_type)
+        return a.astype(dtype, copy=False)
+
+    def infer_types(self):
+        return [self.output.type]
+
+    def verify_(self) -> None:
+        if not isinstance(self.value, DenseIntOrFPElementsAttr | BlobAttr):
+            raise self.error("onnx.Constant value must be dense<...> or #ncc.blob<...>")
+
+
+@irdl_op_definition
+class NoValueOp(OnnxOp):
+    """The absent optional input (ONNX's empty input name)."""
+
+    name = "onnx.NoValue"
+    output = result_def(NoneType)
+    traits = traits_def(Pure(), ConstantLike())
+
+    def __init__(self):
+        super().__init__(result_types=[NoneType()])
+
+    def infer_types(self):
+        return [NoneType()]
+
+
+@irdl_op_definition
+class NodeOp(OnnxOp):
+    """The generic fallback: any ONNX node ncc has no class for imports as this op, so an
+    unsupported model still imports and the legality check can report the op by name."""
+
+    name = "onnx.Node"
+    op_type = prop_def(StringAttr)
+    domain = prop_def(StringAttr, default_value=StringAttr(""))
+    attrs = prop_def(DictionaryAttr, default_value=DictionaryAttr({}))
+    inputs = var_operand_def()
+    outputs = var_result_def()
+    onnx_opset = opt_prop_def(IntegerAttr)
+
+    @property
+    def onnx_type(self) -> str:
+        return self.op_type.data
+
+
+def check_rank(op: OnnxOp, i: int, *ranks: int) -> tuple[int, ...]:
+    s = op.in_shape(i)
+    if s is None:
+        raise op.error(f"input {i} has no static shape")
+    if ranks and len(s) not in ranks:
+        raise op.error(f"input {i} has rank {len(s)}, expected {' or '.join(map(str, ranks))}")
+    return s
+
+
+def norm_axis(axis: int, rank: int, op: OnnxOp | None = None) -> int:
+    a = axis + rank if axis < 0 else axis
+    if not 0 <= a < max(rank, 1):
+        msg = f"axis {axis} out of range for rank {rank}"
+        raise op.error(msg) if op is not None else NccError(msg)
+    return a

@@ -1,0 +1,492 @@
+"""Elementwise ONNX ops: activations, arithmetic with numpy broadcasting, comparisons."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, i1
+from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, opt_result_def, result_def, var_operand_def
+
+from ncc.dialects.common import numpy_dtype, static_shape
+from ncc.dialects.onnx.base import OnnxOp, same_as_input, typed
+
+
+class UnaryOp(OnnxOp):
+    """One input, one output of the same type."""
+
+    X = operand_def()
+    Y = result_def()
+
+    def infer_types(self):
+        return same_as_input(self)
+
+
+def _np_erf(x: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erf, otypes=[x.dtype])(x)
+
+
+@irdl_op_definition
+class ReluOp(UnaryOp):
+    name = "onnx.Relu"
+
+    def evaluate(self, x):
+        return [np.maximum(x, 0).astype(x.dtype)]
+
+
+@irdl_op_definition
+class SigmoidOp(UnaryOp):
+    name = "onnx.Sigmoid"
+
+    def evaluate(self, x):
+        return [(1 / (1 + np.exp(-x))).astype(x.dtype)]
+
+
+@irdl_op_definition
+class TanhOp(UnaryOp):
+    name = "onnx.Tanh"
+
+    def evaluate(self, x):
+        return [np.tanh(x)]
+
+
+@irdl_op_definition
+class ErfOp(UnaryOp):
+    name = "onnx.Erf"
+
+    def evaluate(self, x):
+        return [_np_erf(x)]
+
+
+@irdl_op_definition
+class ExpOp(UnaryOp):
+    name = "onnx.Exp"
+
+    def evaluate(self, x):
+        return [np.exp(x)]
+
+
+@irdl_op_definition
+class LogOp(UnaryOp):
+    name = "onnx.Log"
+
+    def evaluate(self, x):
+        return [np.log(x)]
+
+
+@irdl_op_definition
+class SqrtOp(UnaryOp):
+    name = "onnx.Sqrt"
+
+    def evaluate(self, x):
+        return [np.sqrt(x)]
+
+
+@irdl_op_definition
+class NegOp(UnaryOp):
+    name = "onnx.Neg"
+
+    def evaluate(self, x):
+        return [-x]
+
+
+@irdl_op_definition
+class AbsOp(UnaryOp):
+    name = "onnx.Abs"
+
+    def evaluate(self, x):
+        return [np.abs(x)]
+
+
+@irdl_op_definition
+class ReciprocalOp(UnaryOp):
+    name = "onnx.Reciprocal"
+
+    def evaluate(self, x):
+        return [(1 / x).astype(x.dtype)]
+
+
+@irdl_op_definition
+class FloorOp(UnaryOp):
+    name = "onnx.Floor"
+
+    def evaluate(self, x):
+        return [np.floor(x)]
+
+
+@irdl_op_definition
+class CeilOp(UnaryOp):
+    name = "onnx.Ceil"
+
+    def evaluate(self, x):
+        return [np.ceil(x)]
+
+
+@irdl_op_definition
+class NotOp(UnaryOp):
+    name = "onnx.Not"
+
+    def evaluate(self, x):
+        return [np.logical_not(x)]
+
+
+@irdl_op_definition
+class IdentityOp(UnaryOp):
+    name = "onnx.Identity"
+
+    def evaluate(self, x):
+        return [x]
+
+
+@irdl_op_definition
+class SoftplusOp(UnaryOp):
+    name = "onnx.Softplus"
+
+    def evaluate(self, x):
+        return [np.log1p(np.exp(x)).astype(x.dtype)]
+
+
+@irdl_op_definition
+class HardSwishOp(UnaryOp):
+    name = "onnx.HardSwish"
+
+    def evaluate(self, x):
+        return [(x * np.clip(x / 6 + 0.5, 0, 1)).astype(x.dtype)]
+
+
+@irdl_op_definition
+class HardSigmoidOp(UnaryOp):
+    name = "onnx.HardSigmoid"
+    alpha = opt_prop_def(FloatAttr)
+    beta = opt_prop_def(FloatAttr)
+
+    def evaluate(self, x):
+        a, b = self.attr("alpha", 0.2), self.attr("beta", 0.5)
+        return [np.clip(a * x + b, 0, 1).astype(x.dtype)]
+
+
+@irdl_op_definition
+class LeakyReluOp(UnaryOp):
+    name = "onnx.LeakyRelu"
+    alpha = opt_prop_def(FloatAttr)
+
+    def evaluate(self, x):
+        a = self.attr("alpha", 0.01)
+        return [np.where(x >= 0, x, a * x).astype(x.dtype)]
+
+
+@irdl_op_definition
+class EluOp(UnaryOp):
+    name = "onnx.Elu"
+    alpha = opt_prop_def(FloatAttr)
+
+    def evaluate(self, x):
+        a = self.attr("alpha", 1.0)
+        return [np.where(x > 0, x, a * (np.exp(x) - 1)).astype(x.dtype)]
+
+
+@irdl_op_definition
+class GeluOp(UnaryOp):
+    name = "onnx.Gelu"
+    approximate = opt_prop_def(StringAttr)
+
+    def evaluate(self, x):
+        if self.attr("approximate", "none") == "tanh":
+            y = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+        else:
+            y = 0.5 * x * (1 + _np_erf(x / np.sqrt(2)))
+        return [y.astype(x.dtype)]
+
+
+@irdl_op_definition
+class SoftmaxOp(UnaryOp):
+    name = "onnx.Softmax"
+    axis = opt_prop_def(IntegerAttr)
+
+    def evaluate(self, x):
+        a = self.attr("axis", -1)
+        e = np.exp(x - x.max(axis=a, keepdims=True))
+        return [(e / e.sum(axis=a, keepdims=True)).astype(x.dtype)]
+
+
+@irdl_op_definition
+class CastOp(OnnxOp):
+    name = "onnx.Cast"
+    input = operand_def()
+    output = result_def()
+    to = opt_prop_def(IntegerAttr)
+    saturate = opt_prop_def(IntegerAttr)
+
+    def target_dtype(self) -> np.dtype:
+        from ncc.dialects.onnx.dtypes import onnx_to_numpy
+
+        return onnx_to_numpy(self.attr("to"))
+
+    def infer_types(self):
+        s = self.in_shape(0)
+        return None if s is None else [typed(s, self.target_dtype())]
+
+    def evaluate(self, x):
+        return [x.astype(self.target_dtype())]
+
+
+@irdl_op_definition
+class ClipOp(OnnxOp):
+    """Clip(input, min, max); min and max are optional inputs (attributes before opset 11
+    are normalised to inputs by the importer)."""
+
+    name = "onnx.Clip"
+    input = operand_def()
+    min = operand_def()
+    max = operand_def()
+    output = result_def()
+
+    def infer_types(self):
+        return same_as_input(self)
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        lo, hi = self.in_const(1), self.in_const(2)
+        if (self.has_input(1) and lo is None) or (self.has_input(2) and hi is None):
+            raise self.error("Clip bounds must be constants")
+        return (None if lo is None else float(lo)), (None if hi is None else float(hi))
+
+    def evaluate(self, x, lo, hi):
+        return [np.clip(x, lo, hi).astype(x.dtype)]
+
+
+@irdl_op_definition
+class DropoutOp(OnnxOp):
+    """Dropout at inference is the identity (the optional mask output is all true)."""
+
+    name = "onnx.Dropout"
+    data = operand_def()
+    ratio = operand_def()
+    training_mode = operand_def()
+    output = result_def()
+    mask = opt_result_def()
+    seed = opt_prop_def(IntegerAttr)
+
+    def infer_types(self):
+        s = self.in_shape(0)
+        if s is None:
+            return None
+        return [self.data.type] + ([typed(s, i1)] if self.mask is not None else [])
+
+
+# --------------------------------------------------------------------------- binary ops
+
+
+def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+class BinaryOp(OnnxOp):
+    """A, B → C with numpy (multidirectional) broadcasting."""
+
+    A = operand_def()
+    B = operand_def()
+    C = result_def()
+    RESULT_BOOL: ClassVar[bool] = False
+
+    def infer_types(self):
+        a, b = static_shape(self.A.type), static_shape(self.B.type)
+        if a is None or b is None:
+            return None
+        try:
+            shape = broadcast_shapes(a, b)
+        except ValueError:
+            raise self.error(f"shapes {a} and {b} do not broadcast") from None
+        return [typed(shape, i1 if self.RESULT_BOOL else self.A.type)]
+
+
+@irdl_op_definition
+class AddOp(BinaryOp):
+    name = "onnx.Add"
+
+    def evaluate(self, a, b):
+        return [(a + b).astype(a.dtype)]
+
+
+@irdl_op_definition
+class SubOp(BinaryOp):
+    name = "onnx.Sub"
+
+    def evaluate(self, a, b):
+        return [(a - b).astype(a.dtype)]
+
+
+@irdl_op_definition
+class MulOp(BinaryOp):
+    name = "onnx.Mul"
+
+    def evaluate(self, a, b):
+        return [(a * b).astype(a.dtype)]
+
+
+@irdl_op_definition
+class DivOp(BinaryOp):
+    name = "onnx.Div"
+
+    def evaluate(self, a, b):
+        if a.dtype.kind in "iu":  # ONNX integer division truncates toward zero
+            return [np.trunc(a / b).astype(a.dtype)]
+        return [(a / b).astype(a.dtype)]
+
+
+@irdl_op_definition
+class PowOp(BinaryOp):
+    name = "onnx.Pow"
+
+    def evaluate(self, a, b):
+        return [np.power(a, b).astype(a.dtype)]
+
+
+@irdl_op_definition
+class ModOp(BinaryOp):
+    name = "onnx.Mod"
+    fmod = opt_prop_def(IntegerAttr)
+
+    def evaluate(self, a, b):
+        return [(np.fmod(a, b) if self.attr("fmod", 0) else np.mod(a, b)).astype(a.dtype)]
+
+
+@irdl_op_definition
+class PReluOp(BinaryOp):
+    """PRelu(X, slope): slope broadcasts unidirectionally onto X."""
+
+    name = "onnx.PRelu"
+
+    def evaluate(self, x, slope):
+        return [np.where(x >= 0, x, x * slope).astype(x.dtype)]
+
+
+@irdl_op_definition
+class EqualOp(BinaryOp):
+    name = "onnx.Equal"
+    RESULT_BOOL: ClassVar[bool] = True
+
+    def evaluate(self, a, b):
+        return [np.equal(a, b)]
+
+
+@irdl_op_definition
+class LessOp(BinaryOp):
+    name = "onnx.Less"
+    RESULT_BOOL: ClassVar[bool] = True
+
+    def evaluate(self, a, b):
+        return [np.less(a, b)]
+
+
+@irdl_op_definition
+class LessOrEqualOp(BinaryOp):
+    name = "onnx.LessOrEqual"
+    RESULT_BOOL: ClassVar[bool] = True
+
+    def evaluate(self, a, b):
+        return [np.less_equal(a, b)]
+
+
+@irdl_op_definition
+class GreaterOp(BinaryOp):
+    name = "onnx.Greater"
+    RESULT_BOOL: ClassVar[bool] = True
+
+    def evaluate(self, a, b):
+        return [np.greater(a, b)]
+
+
+@irdl_op_definition
+class GreaterOrEqualOp(BinaryOp):
+    name = "onnx.GreaterOrEqual"
+    RESULT_BOOL: ClassVar[bool] = True
+
+    def evaluate(self, a, b):
+        return [np.greater_equal(a, b)]
+
+
+@irdl_op_definition
+class AndOp(BinaryOp):
+    name = "onnx.And"
+    RESULT_BOOL: ClassVar[bool] = True
+
+    def evaluate(self, a, b):
+        return [np.logical_and(a, b)]
+
+
+@irdl_op_definition
+class OrOp(BinaryOp):
+    name = "onnx.Or"
+    RESULT_BOOL: ClassVar[bool] = True
+
+    def evaluate(self, a, b):
+        return [np.logical_or(a, b)]
+
+
+class VariadicOp(OnnxOp):
+    """data_0 … data_n → one broadcast result (Max, Min, Sum, Mean)."""
+
+    inputs = var_operand_def()
+    output = result_def()
+
+    def infer_types(self):
+        shapes = [static_shape(v.type) for v in self.inputs]
+        if any(s is None for s in shapes):
+            return None
+        return [typed(broadcast_shapes(*shapes), self.inputs[0].type)]
+
+
+@irdl_op_definition
+class MaxOp(VariadicOp):
+    name = "onnx.Max"
+
+    def evaluate(self, *xs):
+        return [np.maximum.reduce(np.broadcast_arrays(*xs)).astype(xs[0].dtype)]
+
+
+@irdl_op_definition
+class MinOp(VariadicOp):
+    name = "onnx.Min"
+
+    def evaluate(self, *xs):
+        return [np.minimum.reduce(np.broadcast_arrays(*xs)).astype(xs[0].dtype)]
+
+
+@irdl_op_definition
+class SumOp(VariadicOp):
+    name = "onnx.Sum"
+
+    def evaluate(self, *xs):
+        return [np.add.reduce(np.broadcast_arrays(*xs)).astype(xs[0].dtype)]
+
+
+@irdl_op_definition
+class WhereOp(OnnxOp):
+    name = "onnx.Where"
+    condition = operand_def()
+    X = operand_def()
+    Y = operand_def()
+    output = result_def()
+
+    def infer_types(self):
+        shapes = [static_shape(v.type) for v in self.operands]
+        if any(s is None for s in shapes):
+            return None
+        return [typed(broadcast_shapes(*shapes), self.X.type)]
+
+    def evaluate(self, c, x, y):
+        return [np.where(c, x, y).astype(x.dtype)]
+
+
+def _is_float(op: OnnxOp, i: int = 0) -> bool:
+    return numpy_dtype(op.operands[i].type.element_type).kind == "f"
+
+
+OPS = [
+    ReluOp, SigmoidOp, TanhOp, ErfOp, ExpOp, LogOp, SqrtOp, NegOp, AbsOp, ReciprocalOp,
+    FloorOp, CeilOp, NotOp, IdentityOp, SoftplusOp, HardSwishOp, HardSigmoidOp, LeakyReluOp,
+    EluOp, GeluOp, SoftmaxOp, CastOp, ClipOp, DropoutOp,
+    AddOp, SubOp, MulOp, DivOp, PowOp, ModOp, PReluOp, EqualOp, LessOp, LessOrEqualOp,
+    GreaterOp, GreaterOrEqualOp, AndOp, OrOp, MaxOp, MinOp, SumOp, WhereOp,
+]  # fmt: skip

@@ -1,0 +1,119 @@
+"""`onnx-canonicalize`: local rewrites to the canonical form later passes expect.
+
+- Identity and inference-time Dropout disappear.
+- The Erf form of GELU that exporters write, `x * 0.5 * (1 + erf(x / sqrt(2)))` in any
+  operand order, becomes one `onnx.Gelu` (ncnn has a GELU layer).
+- Dead ops (no users, no side effects) are removed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+
+from ncc.dialects.onnx.base import const_value
+from ncc.dialects.onnx.elementwise import AddOp, DivOp, DropoutOp, ErfOp, GeluOp, IdentityOp, MulOp
+
+
+class RemoveIdentity(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: IdentityOp, rewriter: PatternRewriter, /) -> None:
+        rewriter.replace(op, [], [op.X])
+
+
+class RemoveInferenceDropout(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: DropoutOp, rewriter: PatternRewriter, /) -> None:
+        if op.mask is not None and op.mask.uses:
+            return
+        rewriter.replace(op, [], [op.data] + ([None] if op.mask is not None else []))
+
+
+def _scalar(v: SSAValue) -> float | None:
+    a = const_value(v)
+    if a is None or a.size != 1:
+        return None
+    return float(a.reshape(-1)[0])
+
+
+def _other(op: Operation, v: SSAValue) -> SSAValue | None:
+    """The other operand of a binary op, given one of them."""
+    a, b = op.operands
+    return b if a is v else a if b is v else None
+
+
+def _single_user(v: SSAValue) -> Operation | None:
+    uses = list(v.uses)
+    return uses[0].operation if len(uses) == 1 else None
+
+
+class FuseErfGelu(RewritePattern):
+    """Erf(x / √2) → +1 → ·x → ·0.5 (the two multiplications in either order)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, erf: ErfOp, rewriter: PatternRewriter, /) -> None:
+        scale = erf.X.owner
+        if isinstance(scale, DivOp) and _scalar(scale.B) is not None:
+            x, ok = scale.A, math.isclose(_scalar(scale.B), math.sqrt(2), rel_tol=1e-3)
+        elif isinstance(scale, MulOp):
+            c = _scalar(scale.B) if _scalar(scale.B) is not None else _scalar(scale.A)
+            x = scale.A if _scalar(scale.B) is not None else scale.B
+            ok = c is not None and math.isclose(c, 1 / math.sqrt(2), rel_tol=1e-3)
+        else:
+            return
+        if not ok:
+            return
+        add = _single_user(erf.Y)
+        if not isinstance(add, AddOp) or _scalar(_other(add, erf.Y)) != 1.0:
+            return
+        m1 = _single_user(add.C)
+        if not isinstance(m1, MulOp):
+            return
+        other = _other(m1, add.C)
+        # form A: (1+erf) · x, then · 0.5 ; form B: (x · 0.5) · (1+erf)
+        if other is x:
+            m2 = _single_user(m1.C)
+            if not isinstance(m2, MulOp) or _scalar(_other(m2, m1.C)) != 0.5:
+                return
+            last = m2
+        elif isinstance(other.owner, MulOp) and _other(other.owner, x) is not None and (
+            _scalar(_other(other.owner, x)) == 0.5
+        ):
+            last = m1
+        else:
+            return
+        gelu = GeluOp.create(
+            operands=[x], result_types=[last.C.type], properties={"approximate": StringAttr("none")}
+        )
+        if "onnx_node" in erf.attributes:
+            gelu.attributes["onnx_node"] = erf.attributes["onnx_node"]
+        rewriter.replace(last, [gelu], [gelu.Y])
+
+
+@dataclass(frozen=True)
+class OnnxCanonicalizePass(ModulePass):
+    """Identity/Dropout removal, Erf-GELU fusion, dead-op removal."""
+
+    name = "onnx-canonicalize"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier(
+                [RemoveIdentity(), RemoveInferenceDropout(), FuseErfGelu()], dce_enabled=True
+            )
+        ).rewrite_module(op)
+
+
+

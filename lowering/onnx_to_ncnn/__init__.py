@@ -1,0 +1,35 @@
+"""onnx → ncnn: type-dispatched patterns, grouped by category like MLIR's Conversion/.
+
+Other passes reuse or override the patterns through `populate_onnx_to_ncnn_patterns`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriteWalker
+
+from ncc.lowering.dispatch import PatternTable, TypeDispatchPattern, register
+
+
+def populate_onnx_to_ncnn_patterns(table: PatternTable) -> PatternTable:
+    """Register every default onnx → ncnn pattern into `table` (and return it)."""
+    from ncc.lowering.onnx_to_ncnn import elementwise, nn, tensor
+
+    for module in (elementwise, nn, tensor):
+        register(table, module.PATTERNS)
+    return table
+
+
+@dataclass(frozen=True)
+class ConvertOnnxToNcnnPass(ModulePass):
+    """Replace every onnx op that has an ncnn lowering by ncnn layers. Ops without one stay
+    and are reported by `ncnn-legalize`."""
+
+    name = "convert-onnx-to-ncnn"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        table = populate_onnx_to_ncnn_patterns({})
+        PatternRewriteWalker(TypeDispatchPattern(table), apply_recursively=False).rewrite_module(op)

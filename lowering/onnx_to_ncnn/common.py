@@ -1,0 +1,119 @@
+"""Shared machinery of the onnx → ncnn conversion: the pattern base class, the builder that
+creates layers, and the axis / broadcasting rules that come from `mat_shape`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+
+from ncc.dialects.common import NccError, op_location, static_shape, tensor_type
+from ncc.dialects.ncnn import layers as L
+from ncc.dialects.ncnn.base import NcnnLayer, mat_shape
+from ncc.dialects.onnx.base import OnnxOp, const_value
+
+
+class LayerBuilder:
+    """Creates the ncnn layers that replace one ONNX op; they are inserted before it."""
+
+    def __init__(self, op: OnnxOp):
+        self.op = op
+        self.ops: list[Operation] = []
+        self.node = op_location(op)["node"]
+
+    # ---------------------------------------------------------------- layers
+    def layer(
+        self,
+        cls: type[NcnnLayer],
+        inputs: Sequence[SSAValue],
+        result_types: Sequence[Attribute] | Attribute,
+        params: dict[str, Any] | None = None,
+        weights: dict[str, np.ndarray] | None = None,
+    ) -> SSAValue | list[SSAValue]:
+        """Add a layer; returns its single result, or the list when it has several."""
+        if not isinstance(result_types, Sequence):
+            result_types = [result_types]
+        inputs = [self.blob(v) for v in inputs]
+        layer = cls.build(inputs, result_types, params, weights, node=self.node)
+        self.ops.append(layer)
+        res = list(layer.results)
+        return res[0] if len(res) == 1 else res
+
+    def blob(self, v: SSAValue) -> SSAValue:
+        """An ncnn-consumable value: constants become MemoryData layers."""
+        arr = const_value(v)
+        if arr is None:
+            return v
+        return self.memory_data(arr)
+
+    def memory_data(self, array: np.ndarray, logical_shape: Sequence[int] | None = None) -> SSAValue:
+        array = np.asarray(array, dtype=np.float32)
+        shape = tuple(array.shape) if logical_shape is None else tuple(logical_shape)
+        mat = mat_shape(shape)
+        keys = {1: ["w"], 2: ["h", "w"], 3: ["c", "h", "w"], 4: ["c", "d", "h", "w"]}[len(mat)]
+        params = dict(zip(keys, mat, strict=True))
+        return self.layer(
+            L.MemoryDataOp, [], tensor_type(shape, np.float32), params, {"data": array.reshape(mat)}
+        )
+
+    def reshape(self, v: SSAValue, shape: Sequence[int]) -> SSAValue:
+        """An ncnn Reshape to the Mat of logical `shape` (a no-op when the Mat is unchanged)."""
+        src = static_shape(v.type)
+        t = TensorType(v.type.element_type, list(shape))
+        if src is not None and mat_shape(src) == mat_shape(shape):
+            if tuple(src) == tuple(shape):
+                return v
+        return self.layer(L.ReshapeOp, [v], t, reshape_params(mat_shape(shape)))
+
+    # ---------------------------------------------------------------- axes
+    def axis(self, logical_axis: int, v: SSAValue | None = None) -> int:
+        """The Mat axis (numpy order, batch-less) of a logical axis of `v` (default: input 0)."""
+        v = self.op.operands[0] if v is None else v
+        shape = static_shape(v.type)
+        if shape is None:
+            raise self.error("needs a static shape")
+        rank = len(shape)
+        a = logical_axis + rank if logical_axis < 0 else logical_axis
+        dropped = len(shape) - len(mat_shape(shape)) if rank > 0 else 0
+        if a < dropped:
+            raise self.error(f"works along the batch axis (axis {logical_axis} of {list(shape)})")
+        return a - dropped
+
+    def error(self, message: str) -> NccError:
+        return self.op.error(message)
+
+
+def reshape_params(mat: Sequence[int]) -> dict[str, int]:
+    """ncnn Reshape params for a target Mat shape (the number of keys decides the rank)."""
+    keys = {1: ["w"], 2: ["h", "w"], 3: ["c", "h", "w"], 4: ["c", "d", "h", "w"]}[len(mat)]
+    return dict(zip(keys, mat, strict=True))
+
+
+class OnnxToNcnnPattern(RewritePattern, ABC):
+    """Converts one ONNX op type into ncnn layers. Subclasses set `OP` and write `convert`,
+    returning the values that replace the op's results, or None when they do not apply
+    (another pattern for the same op may then try)."""
+
+    OP: ClassVar[type[OnnxOp] | tuple[type[OnnxOp], ...]]
+
+    @abstractmethod
+    def convert(self, op: Any, b: LayerBuilder) -> Sequence[SSAValue] | SSAValue | None: ...
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if not isinstance(op, self.OP):
+            return
+        b = LayerBuilder(op)
+        new = self.convert(op, b)
+        if new is None:
+            return
+        if isinstance(new, SSAValue):
+            new = [new]
+        new = list(new)
+        if len(new) != len(op.results):
+            raise NccError(f"internal: {type(self).__name__} returned {len(new)} values")
+        rewriter.replace(op, b.ops, new)

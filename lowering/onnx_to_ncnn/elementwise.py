@@ -1,0 +1,196 @@
+"""onnx → ncnn: activations and elementwise arithmetic.
+
+ncnn's BinaryOp aligns a lower-rank operand to the *outer* axes (the opposite of numpy), so
+every tensor operand is first given the output's Mat rank; a constant of one element becomes
+the scalar form (`with_scalar=1`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from xdsl.ir import SSAValue
+
+from ncc.dialects.common import static_shape, tensor_type
+from ncc.dialects.ncnn import layers as L
+from ncc.dialects.ncnn.base import mat_shape
+from ncc.dialects.onnx import elementwise as E
+from ncc.dialects.onnx.base import const_value
+from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, reshape_params
+
+
+class ActivationToLayer(OnnxToNcnnPattern):
+    """One ONNX activation → one parameterless (or fixed-param) ncnn layer."""
+
+    LAYERS: ClassVar = {
+        E.ReluOp: (L.ReLUOp, lambda op: {}),
+        E.SigmoidOp: (L.SigmoidOp, lambda op: {}),
+        E.TanhOp: (L.TanHOp, lambda op: {}),
+        E.ErfOp: (L.ErfOp, lambda op: {}),
+        E.SoftplusOp: (L.SoftplusOp, lambda op: {}),
+        E.LeakyReluOp: (L.ReLUOp, lambda op: {"slope": op.attr("alpha", 0.01)}),
+        E.EluOp: (L.ELUOp, lambda op: {"alpha": op.attr("alpha", 1.0)}),
+        E.HardSigmoidOp: (
+            L.HardSigmoidOp,
+            lambda op: {"alpha": op.attr("alpha", 0.2), "beta": op.attr("beta", 0.5)},
+        ),
+        E.HardSwishOp: (L.HardSwishOp, lambda op: {"alpha": 1.0 / 6.0, "beta": 0.5}),
+        E.GeluOp: (L.GELUOp, lambda op: {"fast_gelu": int(op.attr("approximate", "none") == "tanh")}),
+    }
+    OP = tuple(LAYERS)
+
+    def convert(self, op, b: LayerBuilder):
+        cls, params = self.LAYERS[type(op)]
+        return b.layer(cls, [op.operands[0]], op.results[0].type, params(op))
+
+
+class UnaryToUnaryOp(OnnxToNcnnPattern):
+    CODES: ClassVar = {
+        E.AbsOp: 0, E.NegOp: 1, E.FloorOp: 2, E.CeilOp: 3, E.SqrtOp: 5, E.ExpOp: 7,
+        E.LogOp: 8, E.ReciprocalOp: 15,
+    }  # fmt: skip
+    OP = tuple(CODES)
+
+    def convert(self, op, b: LayerBuilder):
+        return b.layer(L.UnaryOpOp, [op.X], op.Y.type, {"op_type": self.CODES[type(op)]})
+
+
+class ClipToClip(OnnxToNcnnPattern):
+    """Clip(min=0) alone is ReLU (which conv layers can fuse); otherwise ncnn Clip."""
+
+    OP = E.ClipOp
+
+    def convert(self, op: E.ClipOp, b: LayerBuilder):
+        lo, hi = op.bounds()
+        if lo == 0.0 and hi is None:
+            return b.layer(L.ReLUOp, [op.input], op.output.type)
+        params = {}
+        if lo is not None:
+            params["min"] = lo
+        if hi is not None:
+            params["max"] = hi
+        return b.layer(L.ClipOp, [op.input], op.output.type, params)
+
+
+class SoftmaxToSoftmax(OnnxToNcnnPattern):
+    OP = E.SoftmaxOp
+
+    def convert(self, op: E.SoftmaxOp, b: LayerBuilder):
+        axis = b.axis(op.attr("axis", -1))
+        return b.layer(L.SoftmaxOp, [op.X], op.Y.type, {"axis": axis, "fixbug0": 1})
+
+
+class DropIdentity(OnnxToNcnnPattern):
+    """Identity, inference Dropout: the input itself (normally gone after canonicalize)."""
+
+    OP = (E.IdentityOp, E.DropoutOp)
+
+    def convert(self, op, b: LayerBuilder):
+        if isinstance(op, E.DropoutOp):
+            if op.mask is not None:
+                return None
+            return [op.data]
+        return [op.X]
+
+
+class PReluToPReLU(OnnxToNcnnPattern):
+    OP = E.PReluOp
+
+    def convert(self, op: E.PReluOp, b: LayerBuilder):
+        slope = const_value(op.B)
+        x = static_shape(op.A.type)
+        if slope is None or x is None:
+            return None
+        if slope.size == 1:
+            return b.layer(L.PReLUOp, [op.A], op.C.type, {"num_slope": 1}, {"slope": slope.reshape(1)})
+        mat = mat_shape(x)
+        # per-channel slope: broadcast shape (C, 1, ...) on the Mat's outermost axis
+        full = np.broadcast_to(slope, x) if slope.ndim <= len(x) else None
+        if full is None or len(mat) < 2:
+            return None
+        per_channel = full.reshape(mat)
+        channel = per_channel.reshape(mat[0], -1)[:, 0]
+        if not np.array_equal(per_channel, np.broadcast_to(channel.reshape(-1, *[1] * (len(mat) - 1)), mat)):
+            return None
+        return b.layer(L.PReLUOp, [op.A], op.C.type, {"num_slope": mat[0]}, {"slope": channel})
+
+
+BINARY_CODES = {E.AddOp: 0, E.SubOp: 1, E.MulOp: 2, E.DivOp: 3, E.MaxOp: 4, E.MinOp: 5, E.PowOp: 6}
+REVERSED = {1: 7, 3: 8, 6: 9}  # sub → rsub, div → rdiv, pow → rpow (scalar on the left)
+
+
+def binary(b: LayerBuilder, code: int, lhs: SSAValue, rhs: SSAValue, out_shape: tuple[int, ...], like) -> SSAValue:
+    """An ncnn BinaryOp computing numpy-broadcast `lhs <code> rhs` of logical `out_shape`."""
+    out_type = tensor_type(out_shape, np.float32) if like is None else like
+    lc, rc = const_value(lhs), const_value(rhs)
+    for scalar, tensor, flip in ((rc, lhs, False), (lc, rhs, True)):
+        if scalar is not None and scalar.size == 1 and const_value(tensor) is None:
+            tshape = static_shape(tensor.type)
+            op_code = REVERSED.get(code, code) if flip else code
+            v = b.layer(
+                L.BinaryOpOp, [tensor], tensor.type,
+                {"op_type": op_code, "with_scalar": 1, "b": float(scalar.reshape(-1)[0])},
+            )  # fmt: skip
+            if tuple(tshape) != tuple(out_shape):
+                v = b.reshape(v, out_shape)
+            return v
+    out_mat = mat_shape(out_shape)
+    r = len(out_mat)
+    operands = []
+    for v in (lhs, rhs):
+        shape = static_shape(v.type)
+        ext = (1,) * (len(out_shape) - len(shape)) + tuple(shape)
+        target = ext[-r:] if r <= len(ext) else (1,) * (r - len(ext)) + ext
+        arr = const_value(v)
+        if arr is not None:
+            operands.append(_memory_data_mat(b, arr, target, ext))
+        elif mat_shape(shape) != tuple(target):
+            t = tensor_type(ext, np.float32)
+            operands.append(b.layer(L.ReshapeOp, [v], t, reshape_params(target)))
+        else:
+            operands.append(v)
+    return b.layer(L.BinaryOpOp, operands, out_type, {"op_type": code})
+
+
+def _memory_data_mat(b: LayerBuilder, arr: np.ndarray, mat: tuple[int, ...], logical) -> SSAValue:
+    """A MemoryData whose Mat is exactly `mat` (which may keep a leading 1 that the logical
+    shape's Mat would drop: it feeds a BinaryOp that needs equal ranks)."""
+    keys = {1: ["w"], 2: ["h", "w"], 3: ["c", "h", "w"], 4: ["c", "d", "h", "w"]}[len(mat)]
+    data = np.asarray(arr, dtype=np.float32).reshape(mat)
+    return b.layer(
+        L.MemoryDataOp, [], tensor_type(logical, np.float32), dict(zip(keys, mat, strict=True)), {"data": data}
+    )
+
+
+class BinaryToBinaryOp(OnnxToNcnnPattern):
+    OP = (E.AddOp, E.SubOp, E.MulOp, E.DivOp, E.PowOp)
+
+    def convert(self, op, b: LayerBuilder):
+        return binary(b, BINARY_CODES[type(op)], op.A, op.B, static_shape(op.C.type), op.C.type)
+
+
+class VariadicToBinaryOps(OnnxToNcnnPattern):
+    """Max/Min/Sum of n inputs → a chain of n-1 BinaryOps (one input: itself)."""
+
+    OP = (E.MaxOp, E.MinOp, E.SumOp)
+
+    def convert(self, op, b: LayerBuilder):
+        code = {E.MaxOp: 4, E.MinOp: 5, E.SumOp: 0}[type(op)]
+        values = list(op.inputs)
+        acc = values[0]
+        for v in values[1:]:
+            shape = np.broadcast_shapes(static_shape(acc.type), static_shape(v.type))
+            acc = binary(b, code, acc, v, tuple(shape), None if v is not values[-1] else op.output.type)
+        return [acc]
+
+
+PATTERNS = [
+    ActivationToLayer(),
+    UnaryToUnaryOp(),
+    ClipToClip(),
+    SoftmaxToSoftmax(),
+    DropIdentity(),
+    PReluToPReLU(),
+    BinaryToBinaryOp(),
+    VariadicToBinaryOps(),
+]
