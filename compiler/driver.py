@@ -19,7 +19,7 @@ from xdsl.printer import Printer
 from ncc import __version__
 from ncc.dialects.common import NccError
 from ncc.pipelines import DEFAULT
-from ncc.registry import get_all_dialects, get_all_passes
+from ncc.registry import get_all_dialects, pipeline_passes
 
 
 def make_context() -> Context:
@@ -45,7 +45,7 @@ def build_pipeline(
 ) -> PassPipeline:
     spec = _spec_with_shapes(spec or DEFAULT, input_shapes)
     try:
-        return PassPipeline.parse_spec(get_all_passes(), spec, callback)
+        return PassPipeline.parse_spec(pipeline_passes(), spec, callback)
     except Exception as e:  # noqa: BLE001 - xdsl raises several types for a bad spec
         raise NccError(f"bad pass pipeline '{spec}': {e}") from None
 

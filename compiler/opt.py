@@ -29,13 +29,16 @@ class NcnnParamTarget(Target):
 class NccOptMain(xDSLOptMain):
     def register_all_dialects(self):
         super().register_all_dialects()
+        # the xdsl.universe entry point usually registered them already
         for name, factory in get_all_dialects().items():
-            self.ctx.register_dialect(name, factory)
+            if name not in self.ctx.registered_dialect_names:
+                self.ctx.register_dialect(name, factory)
 
     def register_all_passes(self):
         super().register_all_passes()
         for name, factory in get_all_passes().items():
-            self.register_pass(name, factory)
+            if name not in self.available_passes:
+                self.register_pass(name, factory)
 
     def register_all_targets(self):
         super().register_all_targets()
@@ -55,7 +58,15 @@ class NccOptMain(xDSLOptMain):
 
 
 def main(args: Sequence[str] | None = None) -> None:
-    NccOptMain(args=args).run()
+    import sys
+
+    from ncc.dialects.common import NccError
+
+    try:
+        NccOptMain(args=args).run()
+    except NccError as e:
+        print(f"ncc-opt: error: {e}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ DEFAULT = ",".join(
         "convert-onnx-to-ncnn",
         "cse",
         "ncnn-fuse-activation",
+        "ncnn-fold-reshapes",
         "ncnn-insert-split",
         "ncnn-legalize",
     ]

@@ -49,6 +49,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return NcnnFuseActivationPass
 
+    def ncnn_fold_reshapes():
+        from ncc.lowering.ncnn.fold_reshapes import NcnnFoldReshapesPass
+
+        return NcnnFoldReshapesPass
+
     def ncnn_insert_split():
         from ncc.lowering.ncnn.insert_split import NcnnInsertSplitPass
 
@@ -58,6 +63,24 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         from ncc.lowering.ncnn.legalize import NcnnLegalizePass
 
         return NcnnLegalizePass
+
+    return {
+        "set-input-shapes": set_input_shapes,
+        "onnx-shape-inference": onnx_shape_inference,
+        "onnx-fold-constants": onnx_fold_constants,
+        "onnx-canonicalize": onnx_canonicalize,
+        "onnx-simplify": onnx_simplify,
+        "onnx-fold-batchnorm": onnx_fold_batchnorm,
+        "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
+        "ncnn-fuse-activation": ncnn_fuse_activation,
+        "ncnn-fold-reshapes": ncnn_fold_reshapes,
+        "ncnn-insert-split": ncnn_insert_split,
+        "ncnn-legalize": ncnn_legalize,
+    }
+
+
+def pipeline_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """The passes a pipeline spec may name: ncc's and xDSL's generic cse / dce / canonicalize."""
 
     def cse():
         from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
@@ -74,21 +97,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return CanonicalizePass
 
-    return {
-        "set-input-shapes": set_input_shapes,
-        "onnx-shape-inference": onnx_shape_inference,
-        "onnx-fold-constants": onnx_fold_constants,
-        "onnx-canonicalize": onnx_canonicalize,
-        "onnx-simplify": onnx_simplify,
-        "onnx-fold-batchnorm": onnx_fold_batchnorm,
-        "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
-        "ncnn-fuse-activation": ncnn_fuse_activation,
-        "ncnn-insert-split": ncnn_insert_split,
-        "ncnn-legalize": ncnn_legalize,
-        "cse": cse,
-        "dce": dce,
-        "canonicalize": canonicalize,
-    }
+    return {**get_all_passes(), "cse": cse, "dce": dce, "canonicalize": canonicalize}
 
 
 def get_all_dialects():

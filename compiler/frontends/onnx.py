@@ -309,7 +309,7 @@ def _create_typed(cls: type[OnnxOp], node, inputs, attrs, opset, values, get_no_
         if v is None:
             raise NccError(f"attribute '{aname}' has an unsupported type")
         props[aname] = v
-    return cls.create(operands=operands, result_types=result_types, properties=props)
+    return cls.build(operands=operands, result_types=result_types, properties=props)
 
 
 def _attr_value(a) -> Attribute | None:

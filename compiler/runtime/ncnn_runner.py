@@ -1,6 +1,8 @@
 """Run an ncnn model once, in its own process, so a malformed model cannot crash ncc.
 
     python -m ncc.runtime.ncnn_runner PARAM BIN INPUTS.npz OUTPUTS.npz --mode cpu|vulkan-fp32|vulkan-fp16
+
+`cpu` and `vulkan-fp32` force fp32 storage and arithmetic; `vulkan-fp16` is ncnn's default.
                                       [--extract BLOB ...] [--threads N]
 
 INPUTS.npz holds one float32 array per input blob, already in Mat shape; OUTPUTS.npz gets
@@ -46,14 +48,15 @@ def run(param: str, bin_path: str, inputs: dict[str, np.ndarray], mode: str,
         if ncnn.get_gpu_count() == 0:
             raise SystemExit(NO_DEVICE)
         net.opt.use_vulkan_compute = True
-        if mode == "vulkan-fp32":
-            net.opt.use_fp16_packed = False
-            net.opt.use_fp16_storage = False
-            net.opt.use_fp16_arithmetic = False
-            net.opt.use_bf16_storage = False
-            net.opt.use_int8_inference = False
     else:
         net.opt.use_vulkan_compute = False
+    if mode != "vulkan-fp16":
+        # fp32 everywhere: x86 CPUs with F16C otherwise store InnerProduct weights as fp16
+        net.opt.use_fp16_packed = False
+        net.opt.use_fp16_storage = False
+        net.opt.use_fp16_arithmetic = False
+        net.opt.use_bf16_storage = False
+        net.opt.use_int8_inference = False
     if net.load_param(param) != 0:
         raise RuntimeError(f"ncnn could not load {param}")
     if net.load_model(bin_path) != 0:

@@ -249,7 +249,10 @@ class ClipOp(OnnxOp):
         lo, hi = self.in_const(1), self.in_const(2)
         if (self.has_input(1) and lo is None) or (self.has_input(2) and hi is None):
             raise self.error("Clip bounds must be constants")
-        return (None if lo is None else float(lo)), (None if hi is None else float(hi))
+        def scalar(a):
+            return None if a is None else float(np.asarray(a).reshape(-1)[0])
+
+        return scalar(lo), scalar(hi)
 
     def evaluate(self, x, lo, hi):
         return [np.clip(x, lo, hi).astype(x.dtype)]
