@@ -49,7 +49,7 @@ class FoldReshapeChain(RewritePattern):
         inner = src.owner
         if isinstance(inner, ReshapeOp) and reshape_target(inner) is not None and len(list(src.uses)) == 1:
             op.operands[0] = inner.inputs[0]
-            rewriter.erase_op(inner)
+            rewriter.erase(inner)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from xdsl.transforms.dead_code_elimination import dce
 
 from ncc.dialects.common import NccError, op_location, static_shape
 from ncc.dialects.ncnn.base import NcnnLayer, mat_shape
+from ncc.dialects.onnx.base import ConstantOp, NoValueOp
 from ncc.lowering.onnx.graph import functions
 
 
@@ -39,6 +40,14 @@ class NcnnLegalizePass(ModulePass):
         dce(op)
         for f in functions(op):
             illegal = [o for o in f.body.block.ops if not isinstance(o, NcnnLayer | func.ReturnOp)]
+            # a constant left over only means its consumer was not lowered: blame the consumer
+            culprits = [o for o in illegal if not isinstance(o, ConstantOp | NoValueOp)]
+            if illegal and not culprits:
+                user = next(iter(illegal[0].results[0].uses)).operation
+                raise NccError(
+                    "internal: a lowering left a constant operand on an ncnn layer", **op_location(user)
+                )
+            illegal = culprits
             if illegal:
                 first = illegal[0]
                 more = ""

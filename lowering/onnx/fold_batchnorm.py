@@ -62,7 +62,7 @@ class FoldBatchNormIntoConv(RewritePattern):
         )
         rewriter.insert_op(new_conv)
         rewriter.replace(bn, [], [new_conv.results[0]])
-        rewriter.erase_op(conv)
+        rewriter.erase(conv)
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,31 @@ def _memory_data_mat(b: LayerBuilder, arr: np.ndarray, mat: tuple[int, ...], log
     )
 
 
+class PowByConstant(OnnxToNcnnPattern):
+    """x ** c for the exponents with an exact unary form. ncnn's BinaryOp pow computes
+    exp(log(x)·c) on some backends, which is NaN for a negative base (x ** 2 in LayerNorm
+    decompositions), so squares and roots never go through it."""
+
+    OP = E.PowOp
+    UNARY: ClassVar = {2.0: 4, 0.5: 5, -0.5: 6, -1.0: 15}  # square, sqrt, rsqrt, reciprocal
+
+    def convert(self, op: E.PowOp, b: LayerBuilder):
+        e = const_value(op.B)
+        if e is None or e.size != 1 or const_value(op.A) is not None:
+            return None
+        e = float(e.reshape(-1)[0])
+        if static_shape(op.A.type) != static_shape(op.C.type):
+            return None
+        if e == 1.0:
+            return [op.A]
+        if e in self.UNARY:
+            return b.layer(L.UnaryOpOp, [op.A], op.C.type, {"op_type": self.UNARY[e]})
+        if e == 3.0:
+            sq = b.layer(L.UnaryOpOp, [op.A], op.C.type, {"op_type": 4})
+            return b.layer(L.BinaryOpOp, [sq, op.A], op.C.type, {"op_type": 2})
+        return None
+
+
 class BinaryToBinaryOp(OnnxToNcnnPattern):
     OP = (E.AddOp, E.SubOp, E.MulOp, E.DivOp, E.PowOp)
 
@@ -192,5 +217,6 @@ PATTERNS = [
     DropIdentity(),
     PReluToPReLU(),
     BinaryToBinaryOp(),
+    PowByConstant(),
     VariadicToBinaryOps(),
 ]

@@ -1,0 +1,644 @@
+"""Neural-network ONNX ops: convolution, pooling, linear algebra, normalisation, resize.
+
+The geometry of the spatial ops (resolved pads, output sizes) is computed once here, by
+methods that both `infer_types` and the ncnn lowering call, so the shape rule and the params
+the lowering writes cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    FloatAttr,
+    IntegerAttr,
+    StringAttr,
+    f32,
+)
+from xdsl.irdl import (
+    irdl_op_definition,
+    operand_def,
+    opt_prop_def,
+    opt_result_def,
+    result_def,
+    var_result_def,
+)
+
+from ncc.dialects.common import static_shape
+from ncc.dialects.onnx.base import OnnxOp, norm_axis, same_as_input, typed
+
+# ----------------------------------------------------------------------------- geometry
+
+
+@dataclass(frozen=True)
+class Window:
+    """The resolved geometry of a sliding-window op over the spatial axes (ONNX order:
+    outermost spatial axis first). `pads_end` already includes any extra padding that
+    ceil_mode needs, so `out[i] = (in[i] + begin + end - extent) // stride + 1` holds exactly;
+    `ceil_extra` says how much of `pads_end` is that extension."""
+
+    kernel: tuple[int, ...]
+    strides: tuple[int, ...]
+    dilations: tuple[int, ...]
+    pads_begin: tuple[int, ...]
+    pads_end: tuple[int, ...]
+    out: tuple[int, ...]
+    ceil_extra: tuple[int, ...] = ()
+
+
+def _ints(values: Sequence[int] | None, n: int, default: int, what: str, op: OnnxOp) -> tuple[int, ...]:
+    if values is None or len(values) == 0:
+        return (default,) * n
+    if len(values) != n:
+        raise op.error(f"{what} has {len(values)} values, expected {n}")
+    return tuple(int(v) for v in values)
+
+
+def _same_pads(
+    in_: int, stride: int, extent: int, upper: bool
+) -> tuple[int, int, int]:
+    """(out, begin, end) of auto_pad SAME_UPPER / SAME_LOWER."""
+    out = -(-in_ // stride)
+    total = max(0, (out - 1) * stride + extent - in_)
+    small = total // 2
+    return (out, small, total - small) if upper else (out, total - small, small)
+
+
+def window_geometry(
+    op: OnnxOp,
+    in_spatial: Sequence[int],
+    kernel: Sequence[int],
+    *,
+    ceil_mode: bool = False,
+) -> Window:
+    """Resolve strides, dilations, pads and auto_pad of Conv / MaxPool / AveragePool."""
+    n = len(in_spatial)
+    strides = _ints(op.attr("strides"), n, 1, "strides", op)
+    dilations = _ints(op.attr("dilations"), n, 1, "dilations", op)
+    pads = op.attr("pads")
+    if pads is None or len(pads) == 0:
+        pads = [0] * (2 * n)
+    if len(pads) != 2 * n:
+        raise op.error(f"pads has {len(pads)} values, expected {2 * n}")
+    if any(p < 0 for p in pads):
+        raise op.error("negative pads are not supported")
+    auto_pad = op.attr("auto_pad", "NOTSET")
+    begin, end, out, extra = [], [], [], []
+    for i in range(n):
+        extent = dilations[i] * (kernel[i] - 1) + 1
+        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            o, pb, pe = _same_pads(in_spatial[i], strides[i], extent, auto_pad == "SAME_UPPER")
+        elif auto_pad == "VALID":
+            pb = pe = 0
+            o = (in_spatial[i] - extent) // strides[i] + 1
+        elif auto_pad == "NOTSET":
+            pb, pe = int(pads[i]), int(pads[i + n])
+            span = in_spatial[i] + pb + pe - extent
+            if ceil_mode:
+                o = -(-span // strides[i]) + 1
+                # the last window must start inside the input or the begin padding
+                if (o - 1) * strides[i] >= in_spatial[i] + pb:
+                    o -= 1
+            else:
+                o = span // strides[i] + 1
+        else:
+            raise op.error(f"unknown auto_pad '{auto_pad}'")
+        if o < 1:
+            raise op.error(f"spatial axis {i}: window of extent {extent} does not fit input {in_spatial[i]}")
+        # pad the end so that a floor division gives `o` (ceil_mode's partial window)
+        need = (o - 1) * strides[i] + extent - (in_spatial[i] + pb + pe)
+        ext = max(0, need)
+        begin.append(pb)
+        end.append(pe + ext)
+        out.append(o)
+        extra.append(ext)
+    return Window(
+        tuple(int(k) for k in kernel), strides, dilations, tuple(begin), tuple(end), tuple(out), tuple(extra)
+    )
+
+
+# ----------------------------------------------------------------------------- conv
+
+
+@irdl_op_definition
+class ConvOp(OnnxOp):
+    """Conv(X, W, B?): X (N, C, D1..Dn), W (M, C/group, k1..kn)."""
+
+    name = "onnx.Conv"
+    X = operand_def()
+    W = operand_def()
+    B = operand_def()
+    Y = result_def()
+    auto_pad = opt_prop_def(StringAttr)
+    dilations = opt_prop_def(DenseArrayBase)
+    group = opt_prop_def(IntegerAttr)
+    kernel_shape = opt_prop_def(DenseArrayBase)
+    pads = opt_prop_def(DenseArrayBase)
+    strides = opt_prop_def(DenseArrayBase)
+
+    def kernel(self) -> tuple[int, ...]:
+        w = self.in_shape(1)
+        ks = self.attr("kernel_shape")
+        if ks:
+            if w is not None and tuple(ks) != tuple(w[2:]):
+                raise self.error(f"kernel_shape {list(ks)} does not match weight shape {list(w)}")
+            return tuple(int(k) for k in ks)
+        if w is None:
+            raise self.error("the weight has no static shape")
+        return tuple(w[2:])
+
+    def geometry(self) -> Window:
+        x = self.in_shape(0)
+        if x is None:
+            raise self.error("the input has no static shape")
+        return window_geometry(self, x[2:], self.kernel())
+
+    def infer_types(self):
+        x, w = self.in_shape(0), self.in_shape(1)
+        if x is None or w is None:
+            return None
+        if len(x) < 3 or len(w) != len(x):
+            raise self.error(f"input rank {len(x)} and weight rank {len(w)} do not form a convolution")
+        group = self.attr("group", 1)
+        if x[1] != w[1] * group:
+            raise self.error(f"input channels {x[1]} != weight channels {w[1]} x group {group}")
+        if w[0] % group:
+            raise self.error(f"output channels {w[0]} not divisible by group {group}")
+        g = self.geometry()
+        return [typed((x[0], w[0], *g.out), self.X.type)]
+
+
+@irdl_op_definition
+class ConvTransposeOp(OnnxOp):
+    """ConvTranspose(X, W, B?): X (N, C, D1..Dn), W (C, M/group, k1..kn)."""
+
+    name = "onnx.ConvTranspose"
+    X = operand_def()
+    W = operand_def()
+    B = operand_def()
+    Y = result_def()
+    auto_pad = opt_prop_def(StringAttr)
+    dilations = opt_prop_def(DenseArrayBase)
+    group = opt_prop_def(IntegerAttr)
+    kernel_shape = opt_prop_def(DenseArrayBase)
+    output_padding = opt_prop_def(DenseArrayBase)
+    output_shape = opt_prop_def(DenseArrayBase)
+    pads = opt_prop_def(DenseArrayBase)
+    strides = opt_prop_def(DenseArrayBase)
+
+    def geometry(self) -> Window:
+        """The window; `out` is the output size after cropping pads, and `ceil_extra` holds
+        output_padding (added at the end before the crop)."""
+        x, w = self.in_shape(0), self.in_shape(1)
+        if x is None or w is None:
+            raise self.error("input and weight need static shapes")
+        n = len(x) - 2
+        kernel = tuple(self.attr("kernel_shape") or w[2:])
+        strides = _ints(self.attr("strides"), n, 1, "strides", self)
+        dilations = _ints(self.attr("dilations"), n, 1, "dilations", self)
+        opad = _ints(self.attr("output_padding"), n, 0, "output_padding", self)
+        pads = self.attr("pads") or [0] * (2 * n)
+        if len(pads) != 2 * n:
+            raise self.error(f"pads has {len(pads)} values, expected {2 * n}")
+        out_shape = self.attr("output_shape")
+        if out_shape and len(out_shape) == n + 2:
+            out_shape = out_shape[2:]
+        auto_pad = self.attr("auto_pad", "NOTSET")
+        begin, end, out = [], [], []
+        for i in range(n):
+            extent = dilations[i] * (kernel[i] - 1) + 1
+            full = strides[i] * (x[2 + i] - 1) + opad[i] + extent
+            if out_shape:
+                target = int(out_shape[i])
+            elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+                target = x[2 + i] * strides[i]
+            else:
+                target = None
+            if target is None:
+                pb, pe = int(pads[i]), int(pads[i + n])
+            else:
+                total = full - target
+                if total < 0:
+                    raise self.error(f"output_shape {target} is larger than the full output {full}")
+                if auto_pad == "SAME_UPPER":
+                    pb, pe = total // 2, total - total // 2
+                else:
+                    pb, pe = total - total // 2, total // 2
+            if pb < 0 or pe < 0:
+                raise self.error("negative pads are not supported")
+            begin.append(pb)
+            end.append(pe)
+            out.append(full - pb - pe)
+        return Window(tuple(kernel), strides, dilations, tuple(begin), tuple(end), tuple(out), opad)
+
+    def infer_types(self):
+        x, w = self.in_shape(0), self.in_shape(1)
+        if x is None or w is None:
+            return None
+        if len(x) < 3 or len(w) != len(x):
+            raise self.error(f"input rank {len(x)} and weight rank {len(w)} do not form a convolution")
+        group = self.attr("group", 1)
+        if x[1] != w[0]:
+            raise self.error(f"input channels {x[1]} != weight dim 0 {w[0]}")
+        if x[1] % group:
+            raise self.error(f"input channels {x[1]} not divisible by group {group}")
+        g = self.geometry()
+        return [typed((x[0], w[1] * group, *g.out), self.X.type)]
+
+
+# ----------------------------------------------------------------------------- pooling
+
+
+class PoolOp(OnnxOp):
+    """MaxPool / AveragePool over the spatial axes of X (N, C, D1..Dn). Subclasses declare
+    X and Y themselves: IRDL orders a subclass's own fields before inherited ones, and
+    MaxPool's optional Indices must come after Y."""
+
+    auto_pad = opt_prop_def(StringAttr)
+    ceil_mode = opt_prop_def(IntegerAttr)
+    dilations = opt_prop_def(DenseArrayBase)
+    kernel_shape = opt_prop_def(DenseArrayBase)
+    pads = opt_prop_def(DenseArrayBase)
+    strides = opt_prop_def(DenseArrayBase)
+
+    def geometry(self) -> Window:
+        x = self.in_shape(0)
+        if x is None:
+            raise self.error("the input has no static shape")
+        ks = self.attr("kernel_shape")
+        if not ks or len(ks) != len(x) - 2:
+            raise self.error(f"kernel_shape {ks} does not match input rank {len(x)}")
+        return window_geometry(self, x[2:], ks, ceil_mode=bool(self.attr("ceil_mode", 0)))
+
+    def infer_types(self):
+        x = self.in_shape(0)
+        if x is None:
+            return None
+        if len(x) < 3:
+            raise self.error(f"input rank {len(x)} is too small for pooling")
+        g = self.geometry()
+        return [typed((x[0], x[1], *g.out), self.X.type)]
+
+
+@irdl_op_definition
+class MaxPoolOp(PoolOp):
+    name = "onnx.MaxPool"
+    X = operand_def()
+    Y = result_def()
+    Indices = opt_result_def()
+    storage_order = opt_prop_def(IntegerAttr)
+
+    def infer_types(self):
+        t = super().infer_types()
+        if t is None:
+            return None
+        if self.Indices is not None:
+            from xdsl.dialects.builtin import i64
+
+            t = [t[0], typed(static_shape(t[0]), i64)]
+        return t
+
+
+@irdl_op_definition
+class AveragePoolOp(PoolOp):
+    name = "onnx.AveragePool"
+    X = operand_def()
+    Y = result_def()
+    count_include_pad = opt_prop_def(IntegerAttr)
+
+
+class GlobalPoolOp(OnnxOp):
+    X = operand_def()
+    Y = result_def()
+    REDUCE: ClassVar[str] = "mean"
+
+    def infer_types(self):
+        x = self.in_shape(0)
+        if x is None:
+            return None
+        if len(x) < 3:
+            raise self.error(f"input rank {len(x)} is too small for global pooling")
+        return [typed((x[0], x[1]) + (1,) * (len(x) - 2), self.X.type)]
+
+    def evaluate(self, x):
+        axes = tuple(range(2, x.ndim))
+        f = np.mean if self.REDUCE == "mean" else np.max
+        return [f(x, axis=axes, keepdims=True).astype(x.dtype)]
+
+
+@irdl_op_definition
+class GlobalAveragePoolOp(GlobalPoolOp):
+    name = "onnx.GlobalAveragePool"
+    REDUCE: ClassVar[str] = "mean"
+
+
+@irdl_op_definition
+class GlobalMaxPoolOp(GlobalPoolOp):
+    name = "onnx.GlobalMaxPool"
+    REDUCE: ClassVar[str] = "max"
+
+
+# ----------------------------------------------------------------------------- linear
+
+
+@irdl_op_definition
+class GemmOp(OnnxOp):
+    """Y = alpha * op(A) @ op(B) + beta * C, A and B 2-D, C broadcast onto (M, N)."""
+
+    name = "onnx.Gemm"
+    A = operand_def()
+    B = operand_def()
+    C = operand_def()
+    Y = result_def()
+    alpha = opt_prop_def(FloatAttr)
+    beta = opt_prop_def(FloatAttr)
+    transA = opt_prop_def(IntegerAttr)
+    transB = opt_prop_def(IntegerAttr)
+
+    def mnk(self) -> tuple[int, int, int] | None:
+        a, b = self.in_shape(0), self.in_shape(1)
+        if a is None or b is None:
+            return None
+        if len(a) != 2 or len(b) != 2:
+            raise self.error(f"Gemm needs 2-D A and B, got {list(a)} and {list(b)}")
+        m, k = (a[1], a[0]) if self.attr("transA", 0) else a
+        kb, n = (b[1], b[0]) if self.attr("transB", 0) else b
+        if k != kb:
+            raise self.error(f"inner dimensions {k} and {kb} differ")
+        return m, n, k
+
+    def infer_types(self):
+        mnk = self.mnk()
+        if mnk is None:
+            return None
+        m, n, _ = mnk
+        if self.has_input(2):
+            c = self.in_shape(2)
+            if c is None:
+                return None
+            try:
+                if np.broadcast_shapes(c, (m, n)) != (m, n):
+                    raise ValueError
+            except ValueError:
+                raise self.error(f"C of shape {list(c)} does not broadcast to {[m, n]}") from None
+        return [typed((m, n), self.A.type)]
+
+    def evaluate(self, a, b, c):
+        if self.attr("transA", 0):
+            a = a.T
+        if self.attr("transB", 0):
+            b = b.T
+        y = self.attr("alpha", 1.0) * (a @ b)
+        if c is not None:
+            y = y + self.attr("beta", 1.0) * c
+        return [y.astype(a.dtype)]
+
+
+def matmul_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
+    """numpy matmul result shape; None when the shapes do not match."""
+    a, b = tuple(a), tuple(b)
+    if len(a) == 0 or len(b) == 0:
+        return None
+    a2 = (1,) + a if len(a) == 1 else a
+    b2 = b + (1,) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        return None
+    try:
+        batch = tuple(np.broadcast_shapes(a2[:-2], b2[:-2]))
+    except ValueError:
+        return None
+    out = batch + (a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+@irdl_op_definition
+class MatMulOp(OnnxOp):
+    name = "onnx.MatMul"
+    A = operand_def()
+    B = operand_def()
+    Y = result_def()
+
+    def infer_types(self):
+        a, b = self.in_shape(0), self.in_shape(1)
+        if a is None or b is None:
+            return None
+        out = matmul_shape(a, b)
+        if out is None:
+            raise self.error(f"shapes {list(a)} and {list(b)} cannot be multiplied")
+        return [typed(out, self.A.type)]
+
+    def evaluate(self, a, b):
+        return [np.matmul(a, b).astype(a.dtype)]
+
+
+# ----------------------------------------------------------------------------- normalisation
+
+
+@irdl_op_definition
+class BatchNormalizationOp(OnnxOp):
+    """Inference-mode BatchNormalization; the training outputs (running mean/var) are
+    accepted in the IR but may not be used."""
+
+    name = "onnx.BatchNormalization"
+    X = operand_def()
+    scale = operand_def()
+    B = operand_def()
+    input_mean = operand_def()
+    input_var = operand_def()
+    Y = result_def()
+    training_outputs = var_result_def()
+    epsilon = opt_prop_def(FloatAttr)
+    momentum = opt_prop_def(FloatAttr)
+    training_mode = opt_prop_def(IntegerAttr)
+
+    def infer_types(self):
+        x = self.in_shape(0)
+        if x is None:
+            return None
+        if len(x) < 2:
+            raise self.error(f"input rank {len(x)} has no channel axis")
+        extra = [typed((x[1],), self.X.type)] * len(self.training_outputs)
+        return [self.X.type, *extra]
+
+    def evaluate(self, x, scale, b, mean, var):
+        if self.attr("training_mode", 0) or len(self.training_outputs):
+            return None
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        eps = self.attr("epsilon", 1e-5)
+        y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+        y = y * scale.reshape(shape) + b.reshape(shape)
+        return [y.astype(x.dtype)]
+
+
+@irdl_op_definition
+class LayerNormalizationOp(OnnxOp):
+    """Normalises over axes [axis, rank); Mean and InvStdDev are optional extra results."""
+
+    name = "onnx.LayerNormalization"
+    X = operand_def()
+    Scale = operand_def()
+    B = operand_def()
+    Y = result_def()
+    stats = var_result_def()
+    axis = opt_prop_def(IntegerAttr)
+    epsilon = opt_prop_def(FloatAttr)
+    stash_type = opt_prop_def(IntegerAttr)
+
+    def norm_axis(self) -> int:
+        x = self.in_shape(0)
+        if x is None:
+            raise self.error("the input has no static shape")
+        return norm_axis(self.attr("axis", -1), len(x), self)
+
+    def infer_types(self):
+        x = self.in_shape(0)
+        if x is None:
+            return None
+        a = self.norm_axis()
+        stat = typed(tuple(x[:a]) + (1,) * (len(x) - a), f32)
+        return [self.X.type, *([stat] * len(self.stats))]
+
+    def evaluate(self, x, scale, b):
+        a = self.norm_axis()
+        axes = tuple(range(a, x.ndim))
+        xf = x.astype(np.float32)
+        mean = xf.mean(axis=axes, keepdims=True)
+        var = ((xf - mean) ** 2).mean(axis=axes, keepdims=True)
+        inv = 1.0 / np.sqrt(var + self.attr("epsilon", 1e-5))
+        y = (xf - mean) * inv
+        if scale is not None:
+            y = y * scale
+        if b is not None:
+            y = y + b
+        return [y.astype(x.dtype), mean, inv][: 1 + len(self.stats)]
+
+
+@irdl_op_definition
+class InstanceNormalizationOp(OnnxOp):
+    name = "onnx.InstanceNormalization"
+    input = operand_def()
+    scale = operand_def()
+    B = operand_def()
+    output = result_def()
+    epsilon = opt_prop_def(FloatAttr)
+
+    def infer_types(self):
+        x = self.in_shape(0)
+        if x is not None and len(x) < 3:
+            raise self.error(f"input rank {len(x)} has no spatial axes")
+        return same_as_input(self)
+
+    def evaluate(self, x, scale, b):
+        axes = tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        y = (x - mean) / np.sqrt(var + self.attr("epsilon", 1e-5))
+        return [(y * scale.reshape(shape) + b.reshape(shape)).astype(x.dtype)]
+
+
+# ----------------------------------------------------------------------------- resize
+
+
+@irdl_op_definition
+class ResizeOp(OnnxOp):
+    """Resize(X, roi?, scales?, sizes?) in the opset 11+ form (opset 18 attributes kept)."""
+
+    name = "onnx.Resize"
+    X = operand_def()
+    roi = operand_def()
+    scales = operand_def()
+    sizes = operand_def()
+    Y = result_def()
+    antialias = opt_prop_def(IntegerAttr)
+    axes = opt_prop_def(DenseArrayBase)
+    coordinate_transformation_mode = opt_prop_def(StringAttr)
+    cubic_coeff_a = opt_prop_def(FloatAttr)
+    exclude_outside = opt_prop_def(IntegerAttr)
+    extrapolation_value = opt_prop_def(FloatAttr)
+    keep_aspect_ratio_policy = opt_prop_def(StringAttr)
+    mode = opt_prop_def(StringAttr)
+    nearest_mode = opt_prop_def(StringAttr)
+
+    def _axes(self, rank: int) -> list[int]:
+        axes = self.attr("axes")
+        if not axes:
+            return list(range(rank))
+        return [norm_axis(a, rank, self) for a in axes]
+
+    def resolved(self) -> tuple[tuple[int, ...], tuple[float, ...]] | None:
+        """(output shape, per-axis scale used for coordinate mapping), or None while the
+        scales/sizes inputs are not constant yet."""
+        x = self.in_shape(0)
+        if x is None:
+            return None
+        rank = len(x)
+        axes = self._axes(rank)
+        scales = self.in_const(2) if self.has_input(2) else None
+        sizes = self.in_const(3) if self.has_input(3) else None
+        if (self.has_input(2) and scales is None) or (self.has_input(3) and sizes is None):
+            return None
+        if scales is not None and scales.size == 0:
+            scales = None
+        if sizes is not None and sizes.size == 0:
+            sizes = None
+        if (scales is None) == (sizes is None):
+            raise self.error("exactly one of scales and sizes must be given")
+        out = list(x)
+        scale = [1.0] * rank
+        if sizes is not None:
+            sizes = [int(s) for s in sizes.reshape(-1)]
+            if len(sizes) != len(axes):
+                raise self.error(f"sizes has {len(sizes)} values for {len(axes)} axes")
+            policy = self.attr("keep_aspect_ratio_policy", "stretch")
+            if policy != "stretch":
+                ratios = [sizes[i] / x[a] for i, a in enumerate(axes)]
+                r = min(ratios) if policy == "not_larger" else max(ratios)
+                sizes = [int(round(r * x[a])) for a in axes]
+                for i, a in enumerate(axes):
+                    scale[a] = r
+                    out[a] = sizes[i]
+            else:
+                for i, a in enumerate(axes):
+                    out[a] = sizes[i]
+                    scale[a] = float(np.float32(sizes[i]) / np.float32(x[a]))
+        else:
+            s = [float(v) for v in scales.reshape(-1)]
+            if len(s) != len(axes):
+                raise self.error(f"scales has {len(s)} values for {len(axes)} axes")
+            for i, a in enumerate(axes):
+                if s[i] <= 0:
+                    raise self.error(f"scale {s[i]} must be positive")
+                scale[a] = s[i]
+                out[a] = int(math.floor(x[a] * np.float32(s[i])))
+        return tuple(out), tuple(scale)
+
+    def infer_types(self):
+        r = self.resolved()
+        if r is None:
+            return None
+        return [typed(r[0], self.X.type)]
+
+
+OPS = [
+    ConvOp, ConvTransposeOp, MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp, GlobalMaxPoolOp,
+    GemmOp, MatMulOp, BatchNormalizationOp, LayerNormalizationOp, InstanceNormalizationOp,
+    ResizeOp,
+]  # fmt: skip
+
+__all__ = [
+    "OPS",
+    "Window",
+    "matmul_shape",
+    "window_geometry",
+    *[c.__name__ for c in OPS],
+]

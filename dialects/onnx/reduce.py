@@ -1,0 +1,150 @@
+"""Reduce* ONNX ops in the opset 18 form: `axes` is the optional second input (the importer
+turns the older attribute into it), plus `keepdims` and `noop_with_empty_axes`."""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects.builtin import IntegerAttr
+from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def
+
+from ncc.dialects.onnx.base import OnnxOp, norm_axis, typed
+
+
+class ReduceOp(OnnxOp):
+    data = operand_def()
+    axes = operand_def()
+    reduced = result_def()
+    keepdims = opt_prop_def(IntegerAttr)
+    noop_with_empty_axes = opt_prop_def(IntegerAttr)
+
+    def reduce_axes(self) -> tuple[int, ...] | None:
+        """The sorted, non-negative axes reduced; () means identity (noop with empty axes).
+        None while the axes input is not a constant yet."""
+        shape = self.in_shape(0)
+        if shape is None:
+            return None
+        rank = len(shape)
+        if self.has_input(1):
+            axes = self.in_const(1)
+            if axes is None:
+                return None
+            axes = [int(a) for a in axes.reshape(-1)]
+        else:
+            axes = []
+        if not axes:
+            return () if self.attr("noop_with_empty_axes", 0) else tuple(range(rank))
+        normed = sorted({norm_axis(a, rank, self) for a in axes})
+        if len(normed) != len(axes):
+            raise self.error(f"axes {axes} repeat an axis")
+        return tuple(normed)
+
+    def infer_types(self):
+        shape = self.in_shape(0)
+        axes = self.reduce_axes()
+        if shape is None or axes is None:
+            return None
+        keep = self.attr("keepdims", 1)
+        out = [1 if i in axes else d for i, d in enumerate(shape)] if keep else [
+            d for i, d in enumerate(shape) if i not in axes
+        ]
+        return [typed(out, self.data.type)]
+
+    def evaluate(self, x, axes_in):
+        axes = self.reduce_axes()
+        if axes is None:
+            return None
+        # with noop_with_empty_axes nothing is reduced, but the elementwise part stays
+        # (ReduceSumSquare squares, ReduceL1 takes abs, ...), as in onnxruntime
+        y = self.numpy_reduce(x, axes, bool(self.attr("keepdims", 1)))
+        return [np.asarray(y).astype(x.dtype)]
+
+    def numpy_reduce(self, x: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        raise NotImplementedError
+
+
+@irdl_op_definition
+class ReduceSumOp(ReduceOp):
+    name = "onnx.ReduceSum"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+
+@irdl_op_definition
+class ReduceSumSquareOp(ReduceOp):
+    name = "onnx.ReduceSumSquare"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        return np.sum(x * x, axis=axes, keepdims=keepdims)
+
+
+@irdl_op_definition
+class ReduceMeanOp(ReduceOp):
+    name = "onnx.ReduceMean"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        return np.mean(x, axis=axes, keepdims=keepdims)
+
+
+@irdl_op_definition
+class ReduceMaxOp(ReduceOp):
+    name = "onnx.ReduceMax"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        return np.max(x, axis=axes, keepdims=keepdims)
+
+
+@irdl_op_definition
+class ReduceMinOp(ReduceOp):
+    name = "onnx.ReduceMin"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        return np.min(x, axis=axes, keepdims=keepdims)
+
+
+@irdl_op_definition
+class ReduceProdOp(ReduceOp):
+    name = "onnx.ReduceProd"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        return np.prod(x, axis=axes, keepdims=keepdims)
+
+
+@irdl_op_definition
+class ReduceL1Op(ReduceOp):
+    name = "onnx.ReduceL1"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        return np.sum(np.abs(x), axis=axes, keepdims=keepdims)
+
+
+@irdl_op_definition
+class ReduceL2Op(ReduceOp):
+    name = "onnx.ReduceL2"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
+
+
+@irdl_op_definition
+class ReduceLogSumOp(ReduceOp):
+    name = "onnx.ReduceLogSum"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        return np.log(np.sum(x, axis=axes, keepdims=keepdims))
+
+
+@irdl_op_definition
+class ReduceLogSumExpOp(ReduceOp):
+    name = "onnx.ReduceLogSumExp"
+
+    def numpy_reduce(self, x, axes, keepdims):
+        m = np.max(x, axis=axes, keepdims=True)
+        y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        return y if keepdims else np.squeeze(y, axis=axes)
+
+
+OPS = [
+    ReduceSumOp, ReduceSumSquareOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp,
+    ReduceL1Op, ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp,
+]  # fmt: skip

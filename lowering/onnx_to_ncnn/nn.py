@@ -1,0 +1,746 @@
+"""onnx → ncnn for the neural-network and reduction ops.
+
+Every conversion is exact or refuses: where ncnn cannot reproduce ONNX's numbers (a resize
+coordinate mode it lacks, an average pool whose divisor differs, a weight that is not a
+constant) the pattern raises an error naming the node instead of emitting an approximation.
+
+Layers that produce a Mat of a different shape than the ONNX result's Mat (InnerProduct on
+one row, global pooling, ncnn MatMul's batched 1-D cases, ...) get an explicit Reshape; the
+value in between carries a logical type whose Mat is the one ncnn really produces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Attribute, SSAValue
+
+from ncc.dialects.common import numpy_dtype, static_shape
+from ncc.dialects.ncnn import layers as L
+from ncc.dialects.ncnn import nn as N
+from ncc.dialects.ncnn import shape as S
+from ncc.dialects.ncnn.base import NcnnLayer, mat_shape
+from ncc.dialects.onnx import nn as onnx_nn
+from ncc.dialects.onnx import reduce as onnx_reduce
+from ncc.dialects.onnx.base import OnnxOp, typed
+from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def logical_for_mat(mat: Sequence[int]) -> tuple[int, ...]:
+    """A logical shape whose Mat is exactly `mat` (a leading 1 would be dropped, so keep it
+    behind an extra batch 1)."""
+    mat = tuple(int(d) for d in mat)
+    if len(mat) > 1 and mat[0] == 1:
+        return (1, *mat)
+    return mat
+
+
+def as_mat(b: LayerBuilder, v: SSAValue, mat: Sequence[int]) -> SSAValue:
+    """`v` reshaped so that its Mat is `mat` (unchanged when it already is)."""
+    shape = static_shape(v.type)
+    if shape is not None and mat_shape(shape) == tuple(mat):
+        return v
+    return b.reshape(v, logical_for_mat(mat))
+
+
+def emit(
+    b: LayerBuilder,
+    cls: type[NcnnLayer],
+    inputs: Sequence[SSAValue],
+    produced_mat: Sequence[int],
+    final_shape: Sequence[int],
+    like: Attribute,
+    params: dict[str, Any] | None = None,
+    weights: dict[str, np.ndarray] | None = None,
+) -> SSAValue:
+    """Add a layer whose output Mat is `produced_mat`; reshape it to the logical
+    `final_shape` when that has a different Mat."""
+    produced_mat = tuple(int(d) for d in produced_mat)
+    if produced_mat == mat_shape(final_shape):
+        return b.layer(cls, inputs, typed(final_shape, like), params, weights)
+    tmp = b.layer(cls, inputs, typed(logical_for_mat(produced_mat), like), params, weights)
+    return b.reshape(tmp, final_shape)
+
+
+def used(v: SSAValue | None) -> bool:
+    return v is not None and v.first_use is not None
+
+
+def const_input(op: OnnxOp, b: LayerBuilder, i: int, what: str, required: bool = True) -> np.ndarray | None:
+    """The constant value of operand `i`, None when absent; an error when it is a
+    computed tensor (ncnn stores it in the .bin)."""
+    if not op.has_input(i):
+        if required:
+            raise b.error(f"{what} is required")
+        return None
+    value = op.in_const(i)
+    if value is None:
+        raise b.error(f"{what} must be a constant (ncnn stores it as layer weights)")
+    return np.asarray(value, dtype=np.float32)
+
+
+def input_shape(op: OnnxOp, b: LayerBuilder, i: int = 0) -> tuple[int, ...]:
+    s = op.in_shape(i)
+    if s is None:
+        raise b.error(f"input {i} has no static shape")
+    return s
+
+
+def need_batch_one(b: LayerBuilder, shape: Sequence[int]) -> None:
+    if shape[0] != 1:
+        raise b.error(
+            f"batch {shape[0]} of input {list(shape)}: ncnn runs this layer on one sample; "
+            "the layout pass must move the batch first"
+        )
+
+
+def check_float(op: OnnxOp, b: LayerBuilder) -> None:
+    t = op.operands[0].type
+    if not isinstance(t, TensorType) or numpy_dtype(t.element_type).kind != "f":
+        raise b.error(f"ncnn computes in float; the input is {t}")
+
+
+# ------------------------------------------------------------------------------ conv
+
+
+def _conv_hw(g: onnx_nn.Window, spatial: int) -> dict[str, int]:
+    """Kernel/stride/dilation/pad params for the last two spatial axes (1-D conv is run as a
+    2-D conv with h = 1)."""
+    if spatial == 1:
+        kh, sh, dh, pt, pb = 1, 1, 1, 0, 0
+        kw, sw, dw, pl, pr = g.kernel[0], g.strides[0], g.dilations[0], g.pads_begin[0], g.pads_end[0]
+    else:
+        kh, kw = g.kernel[-2:]
+        sh, sw = g.strides[-2:]
+        dh, dw = g.dilations[-2:]
+        pt, pl = g.pads_begin[-2:]
+        pb, pr = g.pads_end[-2:]
+    return {
+        "kernel_w": kw, "kernel_h": kh, "stride_w": sw, "stride_h": sh,
+        "dilation_w": dw, "dilation_h": dh,
+        "pad_left": pl, "pad_right": pr, "pad_top": pt, "pad_bottom": pb,
+    }  # fmt: skip
+
+
+def _spatial_input(b: LayerBuilder, x: SSAValue, shape: Sequence[int]) -> SSAValue:
+    """1-D ops run on a (C, 1, L) Mat."""
+    if len(shape) == 3:
+        return as_mat(b, x, (shape[1], 1, shape[2]))
+    return x
+
+
+def _spatial_mat(shape: Sequence[int]) -> tuple[int, ...]:
+    """The Mat a 2-D/3-D layer produces for a logical (1, C, spatial...) result."""
+    if len(shape) == 3:
+        return (shape[1], 1, shape[2])
+    return tuple(shape[1:])
+
+
+class ConvToConvolution(OnnxToNcnnPattern):
+    """Conv → Convolution (group 1), ConvolutionDepthWise (group > 1), Convolution3D (3-D)."""
+
+    OP = onnx_nn.ConvOp
+
+    def convert(self, op: onnx_nn.ConvOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        need_batch_one(b, x)
+        w = const_input(op, b, 1, "the weight W")
+        bias = const_input(op, b, 2, "the bias B", required=False)
+        out = op.out_shape()
+        g = op.geometry()
+        group = op.attr("group", 1)
+        spatial = len(x) - 2
+        params: dict[str, Any] = {
+            "num_output": w.shape[0],
+            "bias_term": int(bias is not None),
+            "weight_data_size": int(w.size),
+        }
+        weights = {"weight": w}
+        if bias is not None:
+            weights["bias"] = bias
+        if spatial in (1, 2):
+            params.update(_conv_hw(g, spatial))
+            cls = N.ConvolutionOp
+            if group != 1:
+                cls = N.ConvolutionDepthWiseOp
+                params["group"] = group
+            src = _spatial_input(b, op.X, x)
+            return emit(b, cls, [src], _spatial_mat(out), out, op.Y.type, params, weights)
+        if spatial == 3:
+            if group != 1:
+                raise b.error("grouped 3-D convolution is not supported (ncnn Convolution3D has no group)")
+            params.update(_conv_hw(g, 2))
+            params.update(
+                kernel_d=g.kernel[0], stride_d=g.strides[0], dilation_d=g.dilations[0],
+                pad_front=g.pads_begin[0], pad_behind=g.pads_end[0],
+            )  # fmt: skip
+            return emit(b, N.Convolution3DOp, [op.X], out[1:], out, op.Y.type, params, weights)
+        raise b.error(f"{spatial}-D convolution is not supported")
+
+
+class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
+    """ConvTranspose → Deconvolution / DeconvolutionDepthWise. ncnn wants the weight as
+    (group, out/g, in/g, k...) where ONNX has (in, out/g, k...)."""
+
+    OP = onnx_nn.ConvTransposeOp
+
+    def convert(self, op: onnx_nn.ConvTransposeOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        need_batch_one(b, x)
+        w = const_input(op, b, 1, "the weight W")
+        bias = const_input(op, b, 2, "the bias B", required=False)
+        out = op.out_shape()
+        spatial = len(x) - 2
+        if spatial not in (1, 2):
+            raise b.error(f"{spatial}-D transposed convolution is not supported")
+        g = op.geometry()
+        group = op.attr("group", 1)
+        cin, cout_g = w.shape[0], w.shape[1]
+        k = w.shape[2:]
+        wt = w.reshape(group, cin // group, cout_g, *k).swapaxes(1, 2)
+        params: dict[str, Any] = {
+            "num_output": cout_g * group,
+            "bias_term": int(bias is not None),
+            "weight_data_size": int(w.size),
+            **_conv_hw(g, spatial),
+        }
+        opad = g.ceil_extra
+        params["output_pad_right"] = opad[-1]
+        params["output_pad_bottom"] = opad[-2] if spatial == 2 else 0
+        weights = {"weight": np.ascontiguousarray(wt).reshape(-1)}
+        if bias is not None:
+            weights["bias"] = bias
+        cls = N.DeconvolutionOp
+        if group != 1:
+            cls = N.DeconvolutionDepthWiseOp
+            params["group"] = group
+        src = _spatial_input(b, op.X, x)
+        return emit(b, cls, [src], _spatial_mat(out), out, op.Y.type, params, weights)
+
+
+# ------------------------------------------------------------------------------ pooling
+
+
+def _pool_params(g: onnx_nn.Window, spatial: int) -> dict[str, int]:
+    p = _conv_hw(g, spatial)
+    del p["dilation_w"], p["dilation_h"]
+    return p
+
+
+class PoolToPooling(OnnxToNcnnPattern):
+    """MaxPool / AveragePool → Pooling (Pooling3D for 3-D) with explicit pads and pad_mode 1
+    ("valid": only the given pads); ceil_mode becomes extra end padding, which ncnn, like
+    ONNX, leaves out of the average."""
+
+    OP = (onnx_nn.MaxPoolOp, onnx_nn.AveragePoolOp)
+
+    def convert(self, op: onnx_nn.PoolOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        need_batch_one(b, x)
+        out = op.out_shape()
+        g = op.geometry()
+        spatial = len(x) - 2
+        if any(d != 1 for d in g.dilations):
+            raise b.error(f"pooling dilations {list(g.dilations)} are not supported by ncnn")
+        is_max = isinstance(op, onnx_nn.MaxPoolOp)
+        if is_max and used(op.Indices):
+            raise b.error("MaxPool's Indices output is not supported by ncnn")
+        include_pad = 0
+        padded_shape = None
+        if not is_max and op.attr("count_include_pad", 0):
+            given_end = tuple(e - x_ for e, x_ in zip(g.pads_end, g.ceil_extra))
+            explicit = any(g.pads_begin) or any(given_end)
+            if explicit and any(g.ceil_extra):
+                # ONNX counts the given pads but not the ceil_mode tail, while ncnn counts both
+                # or neither: make the given pads real zeros, then pool without counting pads
+                padded_shape = tuple(x[:2]) + tuple(
+                    d + pb + pe for d, pb, pe in zip(x[2:], g.pads_begin, given_end)
+                )
+                pads = (g.pads_begin, given_end)
+                g = replace(g, pads_begin=(0,) * spatial, pads_end=g.ceil_extra)
+            else:
+                include_pad = int(explicit)
+        params: dict[str, Any] = {
+            "pooling_type": 0 if is_max else 1,
+            "pad_mode": 1,
+            "avgpool_count_include_pad": include_pad,
+        }
+        src = op.X
+        if padded_shape is not None:
+            src = self._zero_pad(b, src, x, padded_shape, *pads)
+            x = padded_shape
+        if spatial in (1, 2):
+            params.update(_pool_params(g, spatial))
+            src = _spatial_input(b, src, x)
+            res = emit(b, N.PoolingOp, [src], _spatial_mat(out), out, op.Y.type, params)
+        elif spatial == 3:
+            params.update(_pool_params(g, 2))
+            params.update(
+                kernel_d=g.kernel[0], stride_d=g.strides[0],
+                pad_front=g.pads_begin[0], pad_behind=g.pads_end[0],
+            )  # fmt: skip
+            res = emit(b, N.Pooling3DOp, [src], out[1:], out, op.Y.type, params)
+        else:
+            raise b.error(f"{spatial}-D pooling is not supported")
+        return [res, None] if is_max and op.Indices is not None else res
+
+    @staticmethod
+    def _zero_pad(b: LayerBuilder, v: SSAValue, x, padded, begin, end) -> SSAValue:
+        """Constant-0 Padding of the spatial axes (Padding pads h/w, and d of a 4-D Mat)."""
+        params: dict[str, Any] = {"left": begin[-1], "right": end[-1]}
+        if len(begin) >= 2:
+            params.update(top=begin[-2], bottom=end[-2])
+        if len(begin) == 3:
+            params.update(front=begin[0], behind=end[0])
+        if len(begin) == 1:
+            v = as_mat(b, v, (x[1], 1, x[2]))
+            mat = (padded[1], 1, padded[2])
+        else:
+            mat = tuple(padded[1:])
+        return b.layer(S.PaddingOp, [v], typed(logical_for_mat(mat), v.type), params)
+
+
+class GlobalPoolToPooling(OnnxToNcnnPattern):
+    """GlobalAveragePool / GlobalMaxPool → Pooling global_pooling=1 (a 1-D Mat of C) and a
+    Reshape back to (C, 1, 1...)."""
+
+    OP = (onnx_nn.GlobalAveragePoolOp, onnx_nn.GlobalMaxPoolOp)
+
+    def convert(self, op: onnx_nn.GlobalPoolOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        need_batch_one(b, x)
+        out = op.out_shape()
+        params = {"pooling_type": 1 if isinstance(op, onnx_nn.GlobalAveragePoolOp) else 0, "global_pooling": 1}
+        if len(x) == 5:
+            return emit(b, N.Pooling3DOp, [op.X], (x[1],), out, op.Y.type, params)
+        src = op.X
+        if len(x) != 4:
+            # any other rank: pool over one (C, 1, prod(spatial)) plane
+            src = as_mat(b, op.X, (x[1], 1, int(np.prod(x[2:]))))
+        return emit(b, N.PoolingOp, [src], (x[1],), out, op.Y.type, params)
+
+
+# ------------------------------------------------------------------------------ linear
+
+
+def _inner_product(
+    b: LayerBuilder,
+    a: SSAValue,
+    a_shape: Sequence[int],
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    out_shape: Sequence[int],
+    like: Attribute,
+) -> SSAValue:
+    """InnerProduct applied to the last axis of `a` (weight (N, K)): ncnn multiplies each row
+    of a 2-D Mat, so `a` is viewed as (rows, K) and the result reshaped to `out_shape`."""
+    n, k = weight.shape
+    rows = int(np.prod(a_shape[:-1])) if len(a_shape) > 1 else 1
+    src = as_mat(b, a, (rows, k) if rows > 1 else (k,))
+    params: dict[str, Any] = {"num_output": n, "weight_data_size": int(weight.size), "bias_term": int(bias is not None)}
+    weights = {"weight": weight}
+    if bias is not None:
+        weights["bias"] = bias
+    produced = (rows, n) if rows > 1 else (n,)
+    return emit(b, N.InnerProductOp, [src], produced, out_shape, like, params, weights)
+
+
+class GemmToInnerProduct(OnnxToNcnnPattern):
+    """Gemm with a constant B and transA=0 → InnerProduct (alpha folded into the weight, beta*C
+    into the bias when C is constant along M); other Gemms → ncnn Gemm."""
+
+    OP = onnx_nn.GemmOp
+
+    def convert(self, op: onnx_nn.GemmOp, b: LayerBuilder):
+        check_float(op, b)
+        m, n, k = op.mnk()
+        out = op.out_shape()
+        alpha, beta = float(op.attr("alpha", 1.0)), float(op.attr("beta", 1.0))
+        trans_a, trans_b = op.attr("transA", 0), op.attr("transB", 0)
+        bconst = op.in_const(1)
+        c = const_input(op, b, 2, "C", required=False)
+        if bconst is not None and op.in_const(0) is None and not trans_a:
+            w = np.asarray(bconst, dtype=np.float32)
+            w = (w if trans_b else w.T) * np.float32(alpha)
+            bias, c_full = None, None
+            if c is not None and beta != 0.0:
+                if c.ndim == 2 and c.shape[0] != 1 and m != 1:
+                    c_full = np.broadcast_to(c * np.float32(beta), (m, n)).astype(np.float32)
+                else:
+                    bias = np.broadcast_to(c.reshape(-1) if c.ndim else c, (n,)) * np.float32(beta)
+                    bias = np.ascontiguousarray(bias, dtype=np.float32)
+            y = _inner_product(b, op.A, (m, k), np.ascontiguousarray(w), bias, out, op.Y.type)
+            if c_full is not None:
+                cv = b.memory_data(c_full)
+                y = b.layer(L.BinaryOpOp, [y, cv], typed(out, op.Y.type), {"op_type": 0})
+            return y
+        return self._gemm_layer(op, b, m, n, k, alpha, beta, c, out)
+
+    def _gemm_layer(self, op, b: LayerBuilder, m, n, k, alpha, beta, c, out):
+        if alpha == 0.0:
+            raise b.error("Gemm with alpha=0 is not supported")
+        params: dict[str, Any] = {
+            "alpha": alpha, "transA": op.attr("transA", 0), "transB": op.attr("transB", 0),
+        }  # fmt: skip
+        weights: dict[str, np.ndarray] = {}
+        inputs: list[SSAValue] = []
+        for i, key in ((0, "A"), (1, "B")):
+            value = op.in_const(i)
+            if value is not None:
+                params[f"constant{key}"] = 1
+                weights[key] = np.asarray(value, dtype=np.float32)
+            else:
+                inputs.append(op.operands[i])
+        if "A" in weights:
+            params.update(constantM=m, constantK=k)
+        if "B" in weights:
+            params.update(constantN=n, constantK=k)
+        params["constantC"] = 1
+        if c is None or beta == 0.0:
+            params["constant_broadcast_type_C"] = -1
+        else:
+            params["beta"] = beta / alpha
+            params.update(constantM=m, constantN=n)
+            if c.size == 1:
+                btype, data = 0, c.reshape(1)
+            elif c.ndim == 2 and c.shape == (m, n) and m != 1:
+                btype, data = 3, c
+            elif c.ndim == 2 and c.shape == (m, 1) and m != 1:
+                btype, data = 2, c
+            else:
+                btype, data = 4, np.broadcast_to(c.reshape(-1), (n,))
+            params["constant_broadcast_type_C"] = btype
+            weights["C"] = np.ascontiguousarray(data, dtype=np.float32)
+        if not inputs:
+            raise b.error("Gemm of constants should have been folded")
+        return emit(b, N.GemmOp, inputs, (m, n), out, op.Y.type, params, weights)
+
+
+def ncnn_matmul_mat(a: Sequence[int], bm: Sequence[int]) -> tuple[int, ...]:
+    """The Mat ncnn's MatMul (transB=0) produces for input Mats `a` and `bm`."""
+    ad, bd = len(a), len(bm)
+    n = bm[-1]
+    if ad == 1 and bd == 1:
+        return (1,)
+    if ad == 2 and bd == 2:
+        return (a[0], n)
+    if ad == 1 and bd == 2:
+        return (n,)
+    if ad == 2 and bd == 1:
+        return (a[0],)
+    if ad == 1:
+        return (bm[0], n) if bd == 3 else (bm[0], bm[1], n)
+    if bd == 1:
+        return (a[0], a[-2]) if ad == 3 else (a[0], a[1], a[-2])
+    a4 = (1,) * (max(ad, bd) - ad) + tuple(a)
+    b4 = (1,) * (max(ad, bd) - bd) + tuple(bm)
+    batch = tuple(max(x, y) for x, y in zip(a4[:-2], b4[:-2]))
+    return (*batch, a4[-2], n)
+
+
+def _matmul_supported(a: Sequence[int], bm: Sequence[int]) -> bool:
+    """ncnn broadcasts a batch dim only when one side is 1, and pads lower ranks on the left."""
+    if len(a) > 2 and len(bm) > 2:
+        a4 = (1,) * (4 - len(a)) + tuple(a)
+        b4 = (1,) * (4 - len(bm)) + tuple(bm)
+        return all(x == y or x == 1 or y == 1 for x, y in zip(a4[:2], b4[:2]))
+    return True
+
+
+class MatMulToNcnn(OnnxToNcnnPattern):
+    """MatMul with a constant 2-D right operand → InnerProduct on the last axis; otherwise
+    ncnn MatMul (CPU only), with constants as MemoryData."""
+
+    OP = onnx_nn.MatMulOp
+
+    def convert(self, op: onnx_nn.MatMulOp, b: LayerBuilder):
+        check_float(op, b)
+        a_shape, b_shape = input_shape(op, b, 0), input_shape(op, b, 1)
+        out = op.out_shape()
+        bconst = op.in_const(1)
+        if bconst is not None and len(b_shape) == 2 and op.in_const(0) is None:
+            w = np.ascontiguousarray(np.asarray(bconst, dtype=np.float32).T)
+            return _inner_product(b, op.A, a_shape, w, None, out, op.Y.type)
+        am, bm = mat_shape(a_shape), mat_shape(b_shape)
+        if len(am) > 4 or len(bm) > 4 or not _matmul_supported(am, bm):
+            raise b.error(f"ncnn MatMul cannot multiply Mats {list(am)} and {list(bm)}")
+        produced = ncnn_matmul_mat(am, bm)
+        return emit(b, N.MatMulOp, [op.A, op.B], produced, out, op.Y.type)
+
+
+# ------------------------------------------------------------------------------ normalisation
+
+
+class BatchNormalizationToBatchNorm(OnnxToNcnnPattern):
+    """Inference BatchNormalization → BatchNorm (slope, mean, var, bias; eps as given)."""
+
+    OP = onnx_nn.BatchNormalizationOp
+
+    def convert(self, op: onnx_nn.BatchNormalizationOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        if op.attr("training_mode", 0):
+            raise b.error("BatchNormalization in training mode is not supported")
+        if any(used(r) for r in op.training_outputs):
+            raise b.error("BatchNormalization's running mean/var outputs are not supported")
+        if b.axis(1) != 0:
+            raise b.error(f"the channel axis of {list(x)} is not the Mat's outer axis")
+        weights = {
+            "slope": const_input(op, b, 1, "scale"),
+            "mean": const_input(op, b, 3, "input_mean"),
+            "var": const_input(op, b, 4, "input_var"),
+            "bias": const_input(op, b, 2, "B"),
+        }
+        params = {"channels": x[1], "eps": op.attr("epsilon", 1e-5)}
+        y = b.layer(N.BatchNormOp, [op.X], op.Y.type, params, weights)
+        return [y] + [None] * len(op.training_outputs)
+
+
+class LayerNormalizationToLayerNorm(OnnxToNcnnPattern):
+    """LayerNormalization → LayerNorm. ncnn normalises rows of w, or channels of h*w, so
+    any other grouping of the normalised axes is reshaped to (outer, size) rows."""
+
+    OP = onnx_nn.LayerNormalizationOp
+
+    def convert(self, op: onnx_nn.LayerNormalizationOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        if any(used(r) for r in op.stats):
+            raise b.error("LayerNormalization's Mean / InvStdDev outputs are not supported")
+        a = op.norm_axis()
+        inner = tuple(x[a:])
+        size = int(np.prod(inner))
+        outer = int(np.prod(x[:a]))
+        scale = const_input(op, b, 1, "Scale", required=False)
+        bias = const_input(op, b, 2, "B", required=False)
+        gamma = np.ones(inner, np.float32) if scale is None else np.broadcast_to(scale, inner)
+        beta = np.zeros(inner, np.float32) if bias is None else np.broadcast_to(bias, inner)
+        params = {"affine_size": size, "eps": op.attr("epsilon", 1e-5), "affine": 1}
+        weights = {"gamma": gamma.reshape(-1), "beta": beta.reshape(-1)}
+        mat = mat_shape(x)
+        # ncnn normalises each w-row (1-3-D Mats), or each h*w plane of a 3-D Mat
+        direct = (len(inner) == 1 and len(mat) <= 3) or (len(inner) == 2 and len(mat) == 3)
+        if direct:
+            y = b.layer(N.LayerNormOp, [op.X], op.Y.type, params, weights)
+        else:
+            rows = (outer, size) if outer > 1 else (size,)
+            src = as_mat(b, op.X, rows)
+            y = emit(b, N.LayerNormOp, [src], rows, x, op.Y.type, params, weights)
+        return [y] + [None] * len(op.stats)
+
+
+class InstanceNormalizationToInstanceNorm(OnnxToNcnnPattern):
+    """InstanceNormalization → InstanceNorm over a (C, H, W) Mat (other ranks reshaped)."""
+
+    OP = onnx_nn.InstanceNormalizationOp
+
+    def convert(self, op: onnx_nn.InstanceNormalizationOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        need_batch_one(b, x)
+        c = x[1]
+        params = {"channels": c, "eps": op.attr("epsilon", 1e-5), "affine": 1}
+        weights = {"gamma": const_input(op, b, 1, "scale"), "beta": const_input(op, b, 2, "B")}
+        if len(x) == 4:
+            return b.layer(N.InstanceNormOp, [op.input], op.output.type, params, weights)
+        plane = (c, int(np.prod(x[2:-1])) if len(x) > 3 else 1, x[-1])
+        src = as_mat(b, op.input, plane)
+        return emit(b, N.InstanceNormOp, [src], plane, x, op.output.type, params, weights)
+
+
+# ------------------------------------------------------------------------------ resize
+
+
+def _onnx_source_coords(mode: str, out: int, in_: int, scale: float) -> np.ndarray:
+    """ONNX (onnxruntime) source coordinates of each output index, in float32."""
+    x = np.arange(out, dtype=np.float32)
+    s = np.float32(scale)
+    if mode == "asymmetric":
+        return x / s
+    if mode == "half_pixel":
+        return (x + np.float32(0.5)) / s - np.float32(0.5)
+    if mode == "pytorch_half_pixel":
+        return (x + np.float32(0.5)) / s - np.float32(0.5) if out > 1 else np.zeros(out, np.float32)
+    if mode == "tf_half_pixel_for_nn":
+        return (x + np.float32(0.5)) / s
+    if mode == "align_corners":
+        if out == 1:
+            return np.zeros(out, np.float32)
+        return x * np.float32(in_ - 1) / np.float32(out - 1)
+    raise ValueError(mode)
+
+
+def _onnx_nearest_index(coord: np.ndarray, nearest_mode: str, in_: int) -> np.ndarray:
+    if nearest_mode == "floor":
+        idx = np.floor(coord)
+    elif nearest_mode == "ceil":
+        idx = np.ceil(coord)
+    elif nearest_mode == "round_prefer_floor":
+        idx = np.where(coord - np.floor(coord) == 0.5, np.floor(coord), np.round(coord))
+    elif nearest_mode == "round_prefer_ceil":
+        idx = np.where(coord - np.floor(coord) == 0.5, np.ceil(coord), np.round(coord))
+    else:
+        raise ValueError(nearest_mode)
+    return np.clip(idx, 0, in_ - 1).astype(np.int64)
+
+
+def _ncnn_nearest_index(out: int, in_: int) -> np.ndarray:
+    """ncnn Interp nearest with an explicit output size: min(int(dst * (in / out)), in - 1)."""
+    s = np.float32(in_) / np.float32(out)
+    idx = (np.arange(out, dtype=np.float32) * s).astype(np.int64)
+    return np.minimum(idx, in_ - 1)
+
+
+def _linear_align(mode: str, out: int, in_: int, scale: float) -> int | None:
+    """ncnn's align_corner value reproducing ONNX linear coordinates, or None."""
+    x = np.arange(out, dtype=np.float64)
+    if mode in ("half_pixel", "pytorch_half_pixel"):
+        if mode == "pytorch_half_pixel" and out == 1:
+            return None
+        onnx = (x + 0.5) / scale - 0.5
+        ncnn = (x + 0.5) * (in_ / out) - 0.5
+        align = 0
+    elif mode == "align_corners":
+        if out == 1 or in_ == 1:
+            return 1 if in_ == 1 else None
+        onnx = x * (in_ - 1) / (out - 1)
+        ncnn = onnx
+        align = 1
+    else:
+        return None
+    # beyond the edges both clamp, so compare the clamped source coordinates
+    onnx = np.clip(onnx, 0, in_ - 1)
+    ncnn = np.clip(ncnn, 0, in_ - 1)
+    return align if np.max(np.abs(onnx - ncnn), initial=0.0) < 1e-6 * max(in_, 1) else None
+
+
+class ResizeToInterp(OnnxToNcnnPattern):
+    """Resize of H/W of an (1, C, H, W) tensor → Interp with an explicit output size, when
+    ncnn's sampling is exactly ONNX's: nearest when the per-pixel source indices agree,
+    bilinear for half_pixel / pytorch_half_pixel (align_corner 0) and align_corners (1)."""
+
+    OP = onnx_nn.ResizeOp
+
+    def convert(self, op: onnx_nn.ResizeOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        resolved = op.resolved()
+        if resolved is None:
+            raise b.error("scales / sizes must be constants")
+        out, scales = resolved
+        if len(x) != 4:
+            raise b.error(f"only 4-D (N, C, H, W) Resize is supported, got {list(x)}")
+        if out[:2] != x[:2]:
+            raise b.error("Resize of the batch or channel axis is not supported")
+        need_batch_one(b, x)
+        if op.attr("antialias", 0):
+            raise b.error("antialiased Resize is not supported")
+        mode = op.attr("mode", "nearest")
+        ctm = op.attr("coordinate_transformation_mode", "half_pixel")
+        if ctm == "tf_crop_and_resize":
+            raise b.error("coordinate_transformation_mode tf_crop_and_resize is not supported")
+        params: dict[str, Any] = {"output_height": out[2], "output_width": out[3]}
+        if mode == "nearest":
+            nm = op.attr("nearest_mode", "round_prefer_floor")
+            for ax in (2, 3):
+                onnx_idx = _onnx_nearest_index(_onnx_source_coords(ctm, out[ax], x[ax], scales[ax]), nm, x[ax])
+                if not np.array_equal(onnx_idx, _ncnn_nearest_index(out[ax], x[ax])):
+                    raise b.error(
+                        f"nearest Resize ({ctm}, {nm}) of axis {ax} from {x[ax]} to {out[ax]} "
+                        "picks different pixels than ncnn Interp (floor of dst*in/out)"
+                    )
+            params["resize_type"] = 1
+        elif mode == "linear":
+            aligns = {_linear_align(ctm, out[ax], x[ax], scales[ax]) for ax in (2, 3)}
+            if None in aligns or len(aligns) != 1:
+                raise b.error(
+                    f"linear Resize with coordinate_transformation_mode {ctm} and scales "
+                    f"{list(scales[2:])} cannot be reproduced by ncnn Interp"
+                )
+            params["resize_type"] = 2
+            params["align_corner"] = aligns.pop()
+        else:
+            raise b.error(f"Resize mode '{mode}' is not supported")
+        return b.layer(N.InterpOp, [op.X], op.Y.type, params)
+
+
+# ------------------------------------------------------------------------------ reduce
+
+
+# ONNX reduce op → (ncnn Reduction operation, UnaryOp op_type of its elementwise part when
+# no axis is reduced, None for the identity). ReduceLogSumExp is left out: ncnn's has no max
+# shift, so exp overflows where onnxruntime's does not.
+_REDUCTION = {
+    onnx_reduce.ReduceSumOp: (0, None),
+    onnx_reduce.ReduceSumSquareOp: (2, 4),
+    onnx_reduce.ReduceMeanOp: (3, None),
+    onnx_reduce.ReduceMaxOp: (4, None),
+    onnx_reduce.ReduceMinOp: (5, None),
+    onnx_reduce.ReduceProdOp: (6, None),
+    onnx_reduce.ReduceL1Op: (7, 0),
+    onnx_reduce.ReduceL2Op: (8, 0),
+    onnx_reduce.ReduceLogSumOp: (9, 8),
+}
+
+
+class ReduceToReduction(OnnxToNcnnPattern):
+    """Reduce* → Reduction with axes on the Mat (fixbug0=1). A dropped batch axis of size 1
+    reduces nothing, so it is left out of the axes."""
+
+    OP = tuple(_REDUCTION)
+
+    def convert(self, op: onnx_reduce.ReduceOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        axes = op.reduce_axes()
+        out = op.out_shape()
+        keep = int(op.attr("keepdims", 1))
+        operation, unary = _REDUCTION[type(op)]
+        dropped = len(x) - len(mat_shape(x))
+        mat_axes = sorted(b.axis(a) for a in axes if a >= dropped)
+        if not mat_axes:
+            # nothing (or only the batch axis of size 1) is reduced: the elementwise part only
+            v = op.data
+            if unary is not None:
+                v = b.layer(L.UnaryOpOp, [v], typed(x, op.reduced.type), {"op_type": unary})
+            if tuple(x) == tuple(out) and unary is None:
+                return v
+            return b.reshape(v, out)
+        mat = mat_shape(x)
+        params: dict[str, Any] = {
+            "operation": operation,
+            "reduce_all": 0,
+            "axes": mat_axes,
+            "keepdims": keep,
+            "fixbug0": 1,
+        }
+        if keep:
+            produced = tuple(1 if i in mat_axes else d for i, d in enumerate(mat))
+        else:
+            produced = tuple(d for i, d in enumerate(mat) if i not in mat_axes) or (1,)
+        return emit(b, N.ReductionOp, [op.data], produced, out, op.reduced.type, params)
+
+
+PATTERNS = [
+    ConvToConvolution(),
+    ConvTransposeToDeconvolution(),
+    PoolToPooling(),
+    GlobalPoolToPooling(),
+    GemmToInnerProduct(),
+    MatMulToNcnn(),
+    BatchNormalizationToBatchNorm(),
+    LayerNormalizationToLayerNorm(),
+    InstanceNormalizationToInstanceNorm(),
+    ResizeToInterp(),
+    ReduceToReduction(),
+]

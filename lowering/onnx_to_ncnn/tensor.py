@@ -1,0 +1,349 @@
+"""onnx → ncnn: reshapes, Transpose, Concat, Split, Slice, Pad, DepthToSpace, SpaceToDepth.
+
+Every conversion works on the ncnn Mat of its operands (`mat_shape`: the logical shape with
+a leading batch of 1 dropped). Two things make that more than renaming axes:
+
+- ncnn layers keep the Mat rank (a Crop of a (3, 4) Mat to one row gives a (1, 4) Mat), but
+  the logical result may drop a new leading 1 ((1, 4) → Mat (4,)). When the Mat a layer
+  produces differs from `mat_shape` of the logical result, the layer's result gets a
+  *carrier* type `(1, *mat)` (whose Mat is exactly `mat`) and a Reshape to the logical
+  result follows.
+- Size-1 axes carry no data, so a Transpose that only moves them is a Reshape, and the
+  dropped batch axis may move as long as the Mat permutation of the other axes exists.
+
+Shape-valued ops (Shape, Gather, ConstantOfShape, Range, …) have no pattern here: they
+fold away, or the indexing passes rewrite them before this conversion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Attribute, SSAValue
+
+from ncc.dialects.common import static_shape
+from ncc.dialects.ncnn import shape as S
+from ncc.dialects.ncnn.base import mat_shape
+from ncc.dialects.onnx import tensor as T
+from ncc.dialects.onnx.base import const_value, norm_axis
+from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _shape(b: LayerBuilder, v: SSAValue) -> tuple[int, ...]:
+    s = static_shape(v.type)
+    if s is None:
+        raise b.error(f"needs static shapes (got {v.type})")
+    return s
+
+
+def _carrier(like: Attribute, mat: Sequence[int]) -> TensorType:
+    """A logical type whose Mat is exactly `mat` (intermediate values only)."""
+    return TensorType(like.element_type, [1, *mat])
+
+
+def _typed_for(like: Attribute, mat: Sequence[int], logical: Sequence[int]) -> TensorType:
+    """The result type of a layer producing Mat `mat` for the logical shape `logical`: that
+    shape when its Mat is `mat`, else a carrier (a Reshape must follow)."""
+    if mat_shape(logical) == tuple(mat):
+        return TensorType(like.element_type, list(logical))
+    return _carrier(like, mat)
+
+
+def _settle(b: LayerBuilder, v: SSAValue, logical: Sequence[int]) -> SSAValue:
+    """`v` (whose Mat has the data of `logical` in C order) as a value of type `logical`."""
+    if static_shape(v.type) == tuple(logical):
+        return v
+    return b.reshape(v, logical)
+
+
+def _lift(b: LayerBuilder, v: SSAValue, rank: int) -> SSAValue:
+    """`v` with a Mat of rank `rank` = its logical rank (re-inserting a dropped batch of 1),
+    for layers whose other operands keep that axis."""
+    s = _shape(b, v)
+    if len(mat_shape(s)) == rank:
+        return v
+    if len(s) != rank:
+        raise b.error(f"cannot give {list(s)} a Mat of rank {rank}")
+    arr = const_value(v)
+    if arr is not None:
+        return b.memory_data(arr, [1, *s])
+    return b.reshape(v, [1, *s])
+
+
+def _mat_axis(b: LayerBuilder, shape: Sequence[int], axis: int) -> int:
+    """Mat axis of logical `axis` of a value of `shape`; errors on the dropped batch axis."""
+    rank = len(shape)
+    a = norm_axis(axis, rank, b.op)
+    dropped = rank - len(mat_shape(shape)) if rank else 0
+    if a < dropped:
+        raise b.error(f"works along the batch axis (axis {axis} of {list(shape)})")
+    return a - dropped
+
+
+# --------------------------------------------------------------------------- reshapes
+
+
+class ReshapeLikeToReshape(OnnxToNcnnPattern):
+    """Reshape, Flatten, Squeeze, Unsqueeze: a C-order reinterpretation → ncnn Reshape to the
+    Mat of the result (nothing when the logical shape does not change)."""
+
+    OP = (T.ReshapeOp, T.FlattenOp, T.SqueezeOp, T.UnsqueezeOp)
+
+    def convert(self, op, b: LayerBuilder):
+        out = op.out_shape()
+        if out is None:
+            raise b.error("needs a static result shape (run shape inference first)")
+        _shape(b, op.operands[0])
+        return b.reshape(op.operands[0], out)
+
+
+# --------------------------------------------------------------------------- Transpose
+
+
+def mat_permutation(shape: Sequence[int], perm: Sequence[int]) -> tuple[list[int] | None, bool]:
+    """How a logical Transpose runs on the Mat: (q, exact). q is a Permute over the input Mat
+    axes (None: no data moves, a Reshape suffices). exact: the permuted Mat already equals
+    the Mat of the logical result; otherwise a Reshape must follow."""
+    shape, perm = tuple(shape), tuple(perm)
+    out = tuple(shape[a] for a in perm)
+    m_in, m_out = mat_shape(shape), mat_shape(out)
+    d_in, d_out = len(shape) - len(m_in), len(out) - len(m_out)
+    moving = [a for a in perm if shape[a] != 1]  # only axes with data define the layout
+    if moving == sorted(moving):
+        return None, False
+    if len(m_in) == len(m_out):
+        sources = list(perm[d_out:])
+        spare = [a for a in range(d_in, len(shape)) if a not in sources]  # all of size 1
+        q = [a - d_in if a >= d_in else spare.pop(0) - d_in for a in sources]
+        assert tuple(m_in[i] for i in q) == m_out
+        return q, True
+    slots = [i for i, d in enumerate(m_in) if d != 1]
+    q = list(range(len(m_in)))
+    for slot, a in zip(slots, moving, strict=True):
+        q[slot] = a - d_in
+    return q, False
+
+
+class TransposeToPermute(OnnxToNcnnPattern):
+    OP = T.TransposeOp
+
+    def convert(self, op: T.TransposeOp, b: LayerBuilder):
+        x = op.data
+        s = _shape(b, x)
+        out = tuple(s[a] for a in op.permutation(len(s)))
+        q, exact = mat_permutation(s, op.permutation(len(s)))
+        if q is None:
+            return _settle(b, x, out)
+        m_in = mat_shape(s)
+        m_perm = [m_in[i] for i in q]
+        t = op.transposed.type if exact else _carrier(op.transposed.type, m_perm)
+        y = b.layer(S.PermuteOp, [x], t, {"order_type": S.permute_order_type(q)})
+        return _settle(b, y, out)
+
+
+# --------------------------------------------------------------------------- Concat / Split
+
+
+class ConcatToConcat(OnnxToNcnnPattern):
+    OP = T.ConcatOp
+
+    def convert(self, op: T.ConcatOp, b: LayerBuilder):
+        out = op.out_shape()
+        if out is None:
+            raise b.error("needs a static result shape")
+        a = norm_axis(op.attr("axis", 0), len(out), op)
+        # ncnn has no empty Mats; empty inputs contribute nothing
+        inputs = [v for v in op.inputs if 0 not in _shape(b, v)]
+        if not inputs:
+            raise b.error("all inputs are empty")
+        if len(inputs) == 1:
+            return _settle(b, inputs[0], out)
+        m_out = mat_shape(out)
+        dropped = len(out) - len(m_out)
+        if a < dropped:
+            raise b.error(f"concatenates along the batch axis into {list(out)}")
+        inputs = [_lift(b, v, len(m_out)) for v in inputs]
+        return b.layer(S.ConcatOp, inputs, op.concat_result.type, {"axis": a - dropped})
+
+
+class SplitToSlice(OnnxToNcnnPattern):
+    OP = T.SplitOp
+
+    def convert(self, op: T.SplitOp, b: LayerBuilder):
+        x = op.input
+        s = _shape(b, x)
+        sizes = op.sizes(s)
+        if sizes is None:
+            raise b.error("Split sizes must be constants")
+        if len(sizes) == 1:
+            return [x]
+        if 0 in sizes:
+            raise b.error(f"Split into {sizes} gives an empty output, which ncnn cannot hold")
+        a = norm_axis(op.attr("axis", 0), len(s), op)
+        axis = _mat_axis(b, s, a)
+        m_in = mat_shape(s)
+        types, outs = [], []
+        for n, r in zip(sizes, op.outputs, strict=True):
+            mat = list(m_in)
+            mat[axis] = n
+            logical = _shape(b, r)
+            types.append(_typed_for(r.type, mat, logical))
+            outs.append(logical)
+        ys = b.layer(S.SliceOp, [x], types, {"slices": sizes, "axis": axis})
+        return [_settle(b, y, o) for y, o in zip(ys, outs, strict=True)]
+
+
+# --------------------------------------------------------------------------- Slice → Crop
+
+
+def _crop(b: LayerBuilder, x: SSAValue, ranges: Sequence[tuple[int, int]], result: Attribute) -> SSAValue:
+    """Crop `x` to [start, end) per logical axis (full ranges skipped) as a value of the
+    logical type `result`."""
+    s = _shape(b, x)
+    out = tuple(e - st for st, e in ranges)
+    if 0 in out:
+        raise b.error(f"gives an empty tensor {list(out)}, which ncnn cannot hold")
+    starts, ends, axes = [], [], []
+    m = list(mat_shape(s))
+    for ax, ((st, e), d) in enumerate(zip(ranges, s, strict=True)):
+        if (st, e) == (0, d):
+            continue
+        ma = _mat_axis(b, s, ax)
+        # 0 < e ≤ d here: ncnn reads an end of 0 as "to the end", which never occurs
+        starts.append(st)
+        ends.append(e)
+        axes.append(ma)
+        m[ma] = e - st
+    if not axes:
+        return _settle(b, x, out)
+    y = b.layer(
+        S.CropOp, [x], _typed_for(result, m, out), {"starts": starts, "ends": ends, "axes": axes}
+    )
+    return _settle(b, y, out)
+
+
+class SliceToCrop(OnnxToNcnnPattern):
+    """A unit-step Slice → Crop. Other steps need the strided-slice lowering first."""
+
+    OP = T.SliceOp
+
+    def convert(self, op: T.SliceOp, b: LayerBuilder):
+        r = op.ranges()
+        if r is None:
+            raise b.error("Slice starts/ends/axes/steps must be constants")
+        steps = sorted({st for _, _, st in r})
+        if steps != [1]:
+            raise b.error(f"Slice with step {[st for _, _, st in r]} has no ncnn Crop form (strided slices are lowered by another pass)")
+        return _crop(b, op.data, [(st, e) for st, e, _ in r], op.output.type)
+
+
+# --------------------------------------------------------------------------- Pad → Padding
+
+_PAD_TYPES = {"constant": 0, "edge": 1, "reflect": 2}
+
+
+class PadToPadding(OnnxToNcnnPattern):
+    """Pad → Padding (constant / edge / reflect); negative pads become a Crop first.
+    Padding reaches w, h and the third Mat axis from the end (c of a 3-D Mat, d of a 4-D
+    one); the c axis of a 4-D Mat cannot be padded."""
+
+    OP = T.PadOp
+
+    def convert(self, op: T.PadOp, b: LayerBuilder):
+        x = op.data
+        s = _shape(b, x)
+        amounts = op.amounts(len(s))
+        if amounts is None:
+            raise b.error("Pad pads/axes must be constants")
+        mode = op.attr("mode", "constant")
+        if mode not in _PAD_TYPES:
+            raise b.error(f"Pad mode '{mode}' has no ncnn Padding form")
+        value = 0.0
+        if mode == "constant" and op.has_input(2):
+            v = op.in_const(2)
+            if v is None:
+                raise b.error("Pad constant_value must be a constant")
+            if np.asarray(v).size:
+                value = float(np.asarray(v).reshape(-1)[0])
+        out = _shape(b, op.output)
+
+        # crop the negative parts
+        if any(p < 0 for pair in amounts for p in pair):
+            ranges = [(max(-pb, 0), d - max(-pe, 0)) for d, (pb, pe) in zip(s, amounts, strict=True)]
+            cropped = tuple(e - st for st, e in ranges)
+            x = _crop(b, x, ranges, TensorType(op.output.type.element_type, list(cropped)))
+            s = cropped
+            amounts = [(max(pb, 0), max(pe, 0)) for pb, pe in amounts]
+        if not any(p for pair in amounts for p in pair):
+            return _settle(b, x, out)
+
+        m = list(mat_shape(s))
+        rank = len(m)
+        # Mat axis (from the end) → Padding params: w, h, then c (3-D) or d (4-D)
+        names = {1: ("left", "right"), 2: ("top", "bottom"), 3: ("front", "behind")}
+        params: dict[str, int | float] = {}
+        for ax, ((pb, pe), d) in enumerate(zip(amounts, s, strict=True)):
+            if not (pb or pe):
+                continue
+            ma = _mat_axis(b, s, ax)
+            from_end = rank - ma
+            if from_end not in names:
+                raise b.error(f"pads axis {ax} of {list(s)}, the channel axis of a 4-D Mat, which ncnn Padding cannot pad")
+            if mode == "reflect" and max(pb, pe) >= d:
+                raise b.error(f"reflect pads {pb},{pe} must be smaller than the dim {d}")
+            lo, hi = names[from_end]
+            params[lo], params[hi] = pb, pe
+            m[ma] = d + pb + pe
+        params["type"] = _PAD_TYPES[mode]
+        if mode == "constant" and value != 0.0:
+            params["value"] = value
+        y = b.layer(S.PaddingOp, [x], _typed_for(op.output.type, m, out), params)
+        return _settle(b, y, out)
+
+
+# --------------------------------------------------------------------------- DepthToSpace / SpaceToDepth
+
+
+def _chw(b: LayerBuilder, v: SSAValue) -> tuple[int, ...]:
+    s = _shape(b, v)
+    if len(s) != 4 or s[0] != 1:
+        raise b.error(f"needs a (1, C, H, W) input for ncnn's 3-D layer, got {list(s)}")
+    return s
+
+
+class DepthToSpaceToPixelShuffle(OnnxToNcnnPattern):
+    OP = T.DepthToSpaceOp
+
+    def convert(self, op: T.DepthToSpaceOp, b: LayerBuilder):
+        _chw(b, op.input)
+        mode = {"CRD": 0, "DCR": 1}.get(op.attr("mode", "DCR"))
+        if mode is None:
+            raise b.error(f"DepthToSpace mode '{op.attr('mode')}' is not DCR or CRD")
+        params = {"upscale_factor": op.attr("blocksize"), "mode": mode}
+        return b.layer(S.PixelShuffleOp, [op.input], op.output.type, params)
+
+
+class SpaceToDepthToReorg(OnnxToNcnnPattern):
+    OP = T.SpaceToDepthOp
+
+    def convert(self, op: T.SpaceToDepthOp, b: LayerBuilder):
+        _chw(b, op.input)
+        # Reorg mode 1 orders output channels (sh·s + sw)·C + c, as ONNX does
+        params = {"stride": op.attr("blocksize"), "mode": 1}
+        return b.layer(S.ReorgOp, [op.input], op.output.type, params)
+
+
+PATTERNS = [
+    ReshapeLikeToReshape(),
+    TransposeToPermute(),
+    ConcatToConcat(),
+    SplitToSlice(),
+    SliceToCrop(),
+    PadToPadding(),
+    DepthToSpaceToPixelShuffle(),
+    SpaceToDepthToReorg(),
+]
