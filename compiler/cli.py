@@ -39,6 +39,12 @@ def cmd_compile(a: argparse.Namespace) -> int:
     if a.model is None or a.output is None:
         raise NccError("compile needs MODEL and -o OUT")
     ir_stream = sys.stderr if a.print_ir_after_all else None
+    from ncc.frontends.torch import is_torch_spec
+
+    if is_torch_spec(a.model):
+        return _compile_torch(a, ir_stream)
+    if a.state_dict or a.export or a.opset is not None:
+        raise NccError("--state-dict, --export and --opset are for PyTorch models (file.py:NAME, .pt2)")
     result = compile_onnx(
         a.model, a.output, input_shapes=_shape_args(a.input_shape), passes=a.passes,
         fp16=a.fp16, stop_after=a.stop_after, print_ir_after_all=ir_stream,
@@ -53,17 +59,42 @@ def cmd_compile(a: argparse.Namespace) -> int:
     return 0
 
 
-def _verify(out_dir, model, rtol, rtol_fp16, inputs, seed) -> int:
-    from ncc.verify import verify
+def _compile_torch(a: argparse.Namespace, ir_stream) -> int:
+    """`ncc compile file.py:NAME` / `model.pt2`: export with torch, then the ONNX route."""
+    from ncc.api import compile as compile_model
+    from ncc.api import verify
 
-    report = verify(out_dir, model, rtol=rtol, rtol_fp16=rtol_fp16, inputs=inputs, seed=seed)
+    result = compile_model(
+        a.model, None, a.output, input_shapes=_shape_args(a.input_shape), state_dict=a.state_dict,
+        export=a.export or "dynamo", opset=a.opset, passes=a.passes, fp16=a.fp16,
+        stop_after=a.stop_after, print_ir_after_all=ir_stream, seed=a.seed,
+    )  # fmt: skip
+    if result.manifest_path is None:
+        print(f"ncc: IR after {a.stop_after} written to {result.out_dir}")
+        return 0
+    m = result.manifest
+    print(f"ncc: compiled {a.model} → {result.param} ({m['layers']} layers, {result.bin.stat().st_size} bytes of weights)")
+    if a.verify:
+        report = verify(result, rtol=a.rtol, rtol_fp16=a.rtol_fp16, seed=a.seed)
+        return _print_report(report)
+    return 0
+
+
+def _print_report(report) -> int:
     print(report.table())
     print("verify: PASS" if report.passed else "verify: FAIL")
     return 0 if report.passed else 1
 
 
+def _verify(out_dir, model, rtol, rtol_fp16, inputs, seed, state_dict=None) -> int:
+    from ncc.api import verify
+
+    report = verify(out_dir, model, state_dict=state_dict, rtol=rtol, rtol_fp16=rtol_fp16, inputs=inputs, seed=seed)
+    return _print_report(report)
+
+
 def cmd_verify(a: argparse.Namespace) -> int:
-    return _verify(a.out_dir, a.model, a.rtol, a.rtol_fp16, _npy_args(a.input), a.seed)
+    return _verify(a.out_dir, a.model, a.rtol, a.rtol_fp16, _npy_args(a.input), a.seed, a.state_dict)
 
 
 def cmd_run(a: argparse.Namespace) -> int:
@@ -102,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--rtol-fp16", type=float, default=2e-2, help="max relative error for Vulkan fp16 (default 2e-2)")
         p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
 
-    c = sub.add_parser("compile", help="compile an ONNX model into an ncnn model folder")
-    c.add_argument("model", nargs="?", help="model.onnx")
+    c = sub.add_parser("compile", help="compile an ONNX or PyTorch model into an ncnn model folder")
+    c.add_argument("model", nargs="?", help="model.onnx, file.py:NAME (an nn.Module class or factory) or model.pt2 (torch.export.save)")
     c.add_argument("-o", "--output", help="output folder (gets <stem>.ncnn.param/.bin/.json)")
     c.add_argument("--input-shape", action="append", metavar="NAME=1x3x224x224", help="static shape of an input (repeatable)")
     c.add_argument("--passes", metavar="SPEC", help="pass pipeline to run instead of the default")
@@ -111,13 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass to stderr (weights print as keys)")
     c.add_argument("--stop-after", metavar="PASS", help="stop after PASS and write the IR (<stem>.mlir) instead of ncnn files")
     c.add_argument("--fp16", action="store_true", help="store weights as fp16 in the .bin")
-    c.add_argument("--verify", action="store_true", help="verify the result against onnxruntime (as `ncc verify`)")
+    c.add_argument("--verify", action="store_true", help="verify the result against onnxruntime, or torch eager for a PyTorch model (as `ncc verify`)")
+    c.add_argument("--state-dict", metavar="FILE.pt", help="PyTorch: weights for file.py:NAME (torch.load with weights_only=True)")
+    c.add_argument("--export", choices=["dynamo", "torchscript"], help="PyTorch: torch's ONNX exporter (default dynamo)")
+    c.add_argument("--opset", type=int, help="PyTorch: ONNX opset of the export (default: the exporter's)")
     add_tolerances(c)
     c.set_defaults(fn=cmd_compile)
 
     v = sub.add_parser("verify", help="compare a compiled model with onnxruntime on ncnn CPU / Vulkan fp32 / Vulkan fp16")
     v.add_argument("out_dir", help="the folder ncc compile wrote")
-    v.add_argument("--model", help="the source ONNX model (default: the one recorded in the manifest)")
+    v.add_argument("--model", help="the source model: model.onnx (onnxruntime), file.py:NAME or model.pt2 (torch eager); default: the ONNX or .pt2 file recorded in the manifest")
+    v.add_argument("--state-dict", metavar="FILE.pt", help="weights for a file.py:NAME model (weights_only=True)")
     v.add_argument("--input", action="append", metavar="NAME=file.npy", help="an input array instead of random data")
     add_tolerances(v)
     v.set_defaults(fn=cmd_verify)
@@ -138,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except NccError as e:
-        print(f"ncc: error: {e}", file=sys.stderr)
+        if os.environ.get("NCC_DEBUG") and getattr(e, "detail", ""):
+            print(e.detail, file=sys.stderr)
+        print(f"ncc: {getattr(e, 'kind', 'error')}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

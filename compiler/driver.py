@@ -68,6 +68,9 @@ class CompileResult:
     pipeline: str
     stats: list[PassStat] = field(default_factory=list)
     module: ModuleOp | None = None
+    reference: Callable[[dict], dict] | None = field(default=None, repr=False)
+    """What `ncc.verify` compares against when the source is not an ONNX file (a PyTorch
+    compile: the module's eager outputs); None = onnxruntime on `manifest["source"]`."""
 
 
 def op_histogram(module: ModuleOp) -> dict[str, int]:
@@ -126,32 +129,80 @@ def compile_onnx(
 ) -> CompileResult:
     """Compile an ONNX file into `out_dir` (`<stem>.ncnn.param/.bin/.json`). With `stop_after`
     the IR after that pass is written as `<stem>.mlir` instead of ncnn files."""
-    from ncc.emit.ncnn_files import emit_model, write_model_dir
     from ncc.frontends.onnx import import_onnx
 
     model = Path(model)
+    module = import_onnx(model)
+    stem = model.name[: -len(".onnx")] if model.name.endswith(".onnx") else model.stem
+    return compile_module(
+        module, out_dir, stem=stem, label=str(model), source=str(model.resolve()),
+        input_shapes=input_shapes, passes=passes, fp16=fp16, stop_after=stop_after,
+        print_ir_after_all=print_ir_after_all,
+    )  # fmt: skip
+
+
+def compile_onnx_model(
+    model: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    stem: str = "model",
+    label: str = "<onnx model>",
+    source: str | None = None,
+    manifest_extra: dict[str, Any] | None = None,
+    **options: Any,
+) -> CompileResult:
+    """Compile an in-memory `onnx.ModelProto` (weights inside it); `label` names it in errors,
+    `source` goes into the manifest. Options as for `compile_onnx`."""
+    from ncc.frontends.onnx import import_model
+
+    try:
+        module = import_model(model)
+    except NccError as e:
+        e.file = e.file or label
+        raise
+    return compile_module(
+        module, out_dir, stem=stem, label=label, source=source or label,
+        manifest_extra=manifest_extra, **options,
+    )  # fmt: skip
+
+
+def compile_module(
+    module: ModuleOp,
+    out_dir: str | os.PathLike[str],
+    *,
+    stem: str,
+    label: str,
+    source: str,
+    manifest_extra: dict[str, Any] | None = None,
+    input_shapes: str | dict[str, Any] = "",
+    passes: str | None = None,
+    fp16: bool = False,
+    stop_after: str | None = None,
+    print_ir_after_all: IO[str] | None = None,
+) -> CompileResult:
+    """Run the pipeline on an imported module and write the model folder."""
+    from ncc.emit.ncnn_files import emit_model, write_model_dir
+
     if isinstance(input_shapes, dict):
         input_shapes = ";".join(
             f"{k}:{'x'.join(str(int(d)) for d in v)}" for k, v in input_shapes.items()
         )
-    module = import_onnx(model)
     try:
         spec, stats = run_pipeline(
             module, passes, input_shapes=input_shapes, stop_after=stop_after,
             print_ir_after_all=print_ir_after_all,
         )  # fmt: skip
     except NccError as e:
-        e.file = e.file or str(model)
+        e.file = e.file or label
         raise
-    stem = model.name[: -len(".onnx")] if model.name.endswith(".onnx") else model.stem
     if stop_after is not None:
         return _write_ir(module, out_dir, stem, spec, stats)
     try:
         emitted = emit_model(module, stem, fp16=fp16)
     except NccError as e:
-        e.file = e.file or str(model)
+        e.file = e.file or label
         raise
-    extra = {"source": str(model.resolve()), "ncc_version": __version__, "pipeline": spec}
+    extra = {"source": source, "ncc_version": __version__, "pipeline": spec, **(manifest_extra or {})}
     out = write_model_dir(emitted, out_dir, stem, extra)
     return CompileResult(
         out, out / f"{stem}.ncnn.param", out / f"{stem}.ncnn.bin", out / f"{stem}.ncnn.json",

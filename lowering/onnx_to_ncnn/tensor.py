@@ -21,9 +21,10 @@ from collections.abc import Sequence
 
 import numpy as np
 from xdsl.dialects.builtin import TensorType
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.pattern_rewriter import PatternRewriter
 
-from ncc.dialects.common import static_shape
+from ncc.dialects.common import NccError, op_location, static_shape
 from ncc.dialects.ncnn import shape as S
 from ncc.dialects.ncnn.base import mat_shape
 from ncc.dialects.onnx import tensor as T
@@ -31,6 +32,19 @@ from ncc.dialects.onnx.base import const_value, norm_axis
 from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern
 
 # --------------------------------------------------------------------------- helpers
+
+
+class _Pattern(OnnxToNcnnPattern):
+    """Errors raised below the pattern (e.g. `mat_shape` on a rank-6 tensor) name the node."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        try:
+            super().match_and_rewrite(op, rewriter)
+        except NccError as e:
+            if e.node is None and e.op is None:
+                loc = op_location(op)
+                e.node, e.op = loc["node"], loc["op"]
+            raise
 
 
 def _shape(b: LayerBuilder, v: SSAValue) -> tuple[int, ...]:
@@ -87,7 +101,7 @@ def _mat_axis(b: LayerBuilder, shape: Sequence[int], axis: int) -> int:
 # --------------------------------------------------------------------------- reshapes
 
 
-class ReshapeLikeToReshape(OnnxToNcnnPattern):
+class ReshapeLikeToReshape(_Pattern):
     """Reshape, Flatten, Squeeze, Unsqueeze: a C-order reinterpretation → ncnn Reshape to the
     Mat of the result (nothing when the logical shape does not change)."""
 
@@ -128,7 +142,7 @@ def mat_permutation(shape: Sequence[int], perm: Sequence[int]) -> tuple[list[int
     return q, False
 
 
-class TransposeToPermute(OnnxToNcnnPattern):
+class TransposeToPermute(_Pattern):
     OP = T.TransposeOp
 
     def convert(self, op: T.TransposeOp, b: LayerBuilder):
@@ -148,7 +162,7 @@ class TransposeToPermute(OnnxToNcnnPattern):
 # --------------------------------------------------------------------------- Concat / Split
 
 
-class ConcatToConcat(OnnxToNcnnPattern):
+class ConcatToConcat(_Pattern):
     OP = T.ConcatOp
 
     def convert(self, op: T.ConcatOp, b: LayerBuilder):
@@ -170,7 +184,7 @@ class ConcatToConcat(OnnxToNcnnPattern):
         return b.layer(S.ConcatOp, inputs, op.concat_result.type, {"axis": a - dropped})
 
 
-class SplitToSlice(OnnxToNcnnPattern):
+class SplitToSlice(_Pattern):
     OP = T.SplitOp
 
     def convert(self, op: T.SplitOp, b: LayerBuilder):
@@ -226,7 +240,7 @@ def _crop(b: LayerBuilder, x: SSAValue, ranges: Sequence[tuple[int, int]], resul
     return _settle(b, y, out)
 
 
-class SliceToCrop(OnnxToNcnnPattern):
+class SliceToCrop(_Pattern):
     """A unit-step Slice → Crop. Other steps need the strided-slice lowering first."""
 
     OP = T.SliceOp
@@ -246,7 +260,7 @@ class SliceToCrop(OnnxToNcnnPattern):
 _PAD_TYPES = {"constant": 0, "edge": 1, "reflect": 2}
 
 
-class PadToPadding(OnnxToNcnnPattern):
+class PadToPadding(_Pattern):
     """Pad → Padding (constant / edge / reflect); negative pads become a Crop first.
     Padding reaches w, h and the third Mat axis from the end (c of a 3-D Mat, d of a 4-D
     one); the c axis of a 4-D Mat cannot be padded."""
@@ -315,7 +329,7 @@ def _chw(b: LayerBuilder, v: SSAValue) -> tuple[int, ...]:
     return s
 
 
-class DepthToSpaceToPixelShuffle(OnnxToNcnnPattern):
+class DepthToSpaceToPixelShuffle(_Pattern):
     OP = T.DepthToSpaceOp
 
     def convert(self, op: T.DepthToSpaceOp, b: LayerBuilder):
@@ -327,7 +341,7 @@ class DepthToSpaceToPixelShuffle(OnnxToNcnnPattern):
         return b.layer(S.PixelShuffleOp, [op.input], op.output.type, params)
 
 
-class SpaceToDepthToReorg(OnnxToNcnnPattern):
+class SpaceToDepthToReorg(_Pattern):
     OP = T.SpaceToDepthOp
 
     def convert(self, op: T.SpaceToDepthOp, b: LayerBuilder):

@@ -320,3 +320,151 @@ def test_unknown_inputs_give_none():
     op = T.ReshapeOp.create(operands=[x.results[0], block.args[0]], result_types=[TensorType(f32, [1])])
     block.add_op(op)
     assert op.infer_types() is None
+
+
+# --------------------------------------------------------------------------- conversions
+
+
+def test_mat_permutation_matches_numpy():
+    """Simulate ncnn on the Mat: reshape to the input Mat, Permute by q, reshape to the result
+    Mat; this must equal the logical transpose for every perm of shapes with size-1 axes."""
+    from ncc.dialects.ncnn.base import mat_shape
+    from ncc.lowering.onnx_to_ncnn.tensor import mat_permutation
+
+    shapes = [(1, 3, 4, 5), (2, 3, 4, 5), (1, 1, 4, 5), (1, 3, 1, 5), (3, 1, 5), (1, 4, 5),
+              (1, 2, 3, 4, 5), (1, 2, 1, 4, 5), (4, 5), (1, 5), (1, 1, 1, 6)]  # fmt: skip
+    checked = 0
+    for shape in shapes:
+        x = np.arange(np.prod(shape)).reshape(shape)
+        for p in itertools.permutations(range(len(shape))):
+            want = x.transpose(p)
+            if len(want.shape) == 5 and want.shape[0] != 1:
+                continue  # no Mat holds the result: the conversion reports it
+            m_in, m_out = mat_shape(shape), mat_shape(want.shape)
+            q, exact = mat_permutation(shape, p)
+            y = x.reshape(m_in) if q is None else x.reshape(m_in).transpose(q)
+            if q is not None:
+                assert 2 <= len(q) <= 4
+                assert exact == (y.shape == m_out)
+            np.testing.assert_array_equal(y.reshape(m_out), want.reshape(m_out))
+            checked += 1
+    assert checked > 200
+
+
+def test_permute_order_type_rule():
+    from ncc.dialects.ncnn.shape import permute_order_type
+
+    assert permute_order_type((1, 0, 2, 3)) == 6  # (d,c,h,w) → "WHCD"
+    assert permute_order_type((0, 1, 2)) == 0
+    assert permute_order_type((1, 0, 2)) == 2  # (h,c,w) → "WCH"
+    assert permute_order_type((2, 1, 0)) == 5
+    assert permute_order_type((1, 0)) == 1
+    assert permute_order_type((3, 2, 1, 0)) == 23
+
+
+def _model(nodes, inputs, outputs, inits=(), opset=18):
+    g = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs],
+        initializer=[numpy_helper.from_array(np.asarray(v), n) for n, v in inits],
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+def _one(op, shape, inits=(), n_out=1, **attrs):
+    outs = [f"y{i}" for i in range(n_out)]
+    node = helper.make_node(op, ["x"] + [n for n, _ in inits], outs, **attrs)
+    return _model([node], [("x", shape)], outs, inits)
+
+
+def _pad(shape, pads, mode, value=None, axes=None):
+    inits, ins = [("p", I64(*pads))], ["x", "p"]
+    if value is not None:
+        inits.append(("v", np.array(value, np.float32)))
+        ins.append("v")
+    elif axes is not None:
+        ins.append("")
+    if axes is not None:
+        inits.append(("a", I64(*axes)))
+        ins.append("a")
+    return _model([helper.make_node("Pad", ins, ["y"], mode=mode)], [("x", shape)], ["y"], inits)
+
+
+def _slice(shape, starts, ends, axes):
+    return _one("Slice", shape, [("s", I64(*starts)), ("e", I64(*ends)), ("a", I64(*axes))])
+
+
+CONVERSIONS = {
+    "transpose_chw": (lambda: _one("Transpose", (1, 3, 4, 5), perm=[0, 3, 1, 2]), ["Permute"]),
+    "transpose_4d_mat": (lambda: _one("Transpose", (2, 3, 4, 5), perm=[1, 0, 3, 2]), ["Permute"]),
+    "transpose_batch_moves": (lambda: _one("Transpose", (1, 4, 5), perm=[2, 0, 1]), ["Permute", "Reshape"]),
+    "transpose_size1_only": (lambda: _one("Transpose", (1, 3, 1, 5), perm=[0, 2, 1, 3]), ["Reshape"]),
+    "reshape": (lambda: _one("Reshape", (1, 3, 4, 6), [("s", I64(1, 3, 2, 2, 6))]), ["Reshape"]),
+    "flatten": (lambda: _one("Flatten", (1, 3, 4, 5), axis=2), ["Reshape"]),
+    "concat_batch": (
+        lambda: _model([helper.make_node("Concat", ["x", "z"], ["y"], axis=0)], [("x", (1, 3, 4)), ("z", (2, 3, 4))], ["y"]),
+        ["Reshape", "Concat"],
+    ),
+    "concat_const": (
+        lambda: _model([helper.make_node("Concat", ["x", "c"], ["y"], axis=2)], [("x", (1, 3, 4, 5))], ["y"],
+                       [("c", R.standard_normal((1, 3, 2, 5)).astype(np.float32))]),
+        ["MemoryData", "Concat"],
+    ),  # fmt: skip
+    "split_rows": (lambda: _one("Split", (3, 4, 5), [("s", I64(1, 2))], n_out=2, axis=0), ["Slice", "Reshape"]),
+    "split_num_outputs": (lambda: _one("Split", (1, 5, 4, 5), n_out=3, axis=-1, num_outputs=3), ["Slice"]),
+    "slice_hw": (lambda: _slice((1, 6, 4, 5), [1, -3], [3, 1000], [2, 3]), ["Crop"]),
+    "slice_4d_mat": (lambda: _slice((1, 3, 6, 4, 5), [2], [5], [2]), ["Crop"]),
+    "slice_to_row": (lambda: _slice((3, 4, 5, 6), [1, 0], [2, 2], [0, 1]), ["Crop", "Reshape"]),
+    "pad_constant": (lambda: _pad((1, 3, 4, 5), [0, 2, 1, 2, 0, 1, 2, 1], "constant", 1.5), ["Padding"]),
+    "pad_reflect_c": (lambda: _pad((1, 3, 4, 5), [0, 2, 0, 0, 0, 1, 0, 0], "reflect"), ["Padding"]),
+    "pad_edge_d": (lambda: _pad((1, 3, 4, 5, 6), [0, 0, 1, 1, 2, 0, 0, 2, 1, 0], "edge"), ["Padding"]),
+    "pad_negative": (lambda: _pad((1, 3, 6, 7), [0, 0, -1, 2, 0, 0, 1, -3], "constant", 0.5), ["Crop", "Padding"]),
+    "depth_to_space_dcr": (lambda: _one("DepthToSpace", (1, 8, 3, 4), blocksize=2, mode="DCR"), ["PixelShuffle"]),
+    "depth_to_space_crd": (lambda: _one("DepthToSpace", (1, 18, 3, 4), blocksize=3, mode="CRD"), ["PixelShuffle"]),
+    "space_to_depth": (lambda: _one("SpaceToDepth", (1, 3, 6, 8), blocksize=2), ["Reorg"]),
+}
+
+
+@pytest.mark.parametrize("name", list(CONVERSIONS))
+def test_conversion_matches_onnxruntime(name, tmp_path):
+    """Compile, then run on ncnn (CPU, and Vulkan fp32 where a device exists): data movement
+    must reproduce onnxruntime bit for bit."""
+    pytest.importorskip("ncnn")
+    from ncc.driver import compile_onnx
+    from ncc.verify import verify
+
+    build, layers = CONVERSIONS[name]
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(build(), path)
+    res = compile_onnx(path, tmp_path / "out")
+    got = [line.split()[0] for line in res.param.read_text().splitlines()[2:]]
+    assert [t for t in got if t not in ("Input", "Split")] == layers
+    report = verify(tmp_path / "out", path, modes=("cpu", "vulkan-fp32"))
+    assert report.rows, report.skipped
+    for row in report.rows:
+        assert row.max_abs == 0, report.table()
+
+
+@pytest.mark.parametrize(
+    "build,message",
+    [
+        (lambda: _one("Slice", (1, 6, 4, 5), [("s", I64(0)), ("e", I64(6)), ("a", I64(1)), ("t", I64(2))]), "step"),
+        (lambda: _slice((1, 6, 4, 5), [3], [3], [1]), "empty"),
+        (lambda: _pad((1, 3, 4, 5), [0, 0, 1, 1, 0, 0, 1, 1], "wrap"), "wrap"),
+        (lambda: _pad((1, 3, 4, 5, 6), [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], "constant"), "channel axis of a 4-D Mat"),
+        (lambda: _one("DepthToSpace", (2, 8, 3, 4), blocksize=2), r"\(1, C, H, W\)"),
+    ],
+)
+def test_conversion_refuses_inexact(build, message, tmp_path):
+    """What ncnn cannot do exactly is an error naming the node, never an approximation."""
+    from ncc.driver import compile_onnx
+
+    path = tmp_path / "m.onnx"
+    onnx.save(build(), path)
+    with pytest.raises(NccError, match=message) as e:
+        compile_onnx(path, tmp_path / "out")
+    assert "_0" in str(e.value)  # the node name
