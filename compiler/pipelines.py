@@ -7,6 +7,7 @@ DEFAULT = ",".join(
         "set-input-shapes",
         "onnx-simplify",
         "onnx-fold-batchnorm",
+        "onnx-batch-layout",
         "onnx-simplify",
         "convert-onnx-to-ncnn",
         "cse",

@@ -3,6 +3,10 @@
 - Identity and inference-time Dropout disappear.
 - The Erf form of GELU that exporters write, `x * 0.5 * (1 + erf(x / sqrt(2)))` in any
   operand order, becomes one `onnx.Gelu` (ncnn has a GELU layer).
+- Layout moves cancel: Reshape of a Reshape is one Reshape, Transpose of a Transpose is one
+  Transpose (none if the product is the identity), a Reshape or Transpose to the same shape and
+  order disappears, and an elementwise unary op moves above a single-use Reshape/Transpose so
+  that the pairs the layout pass leaves around it meet and cancel.
 - Dead ops (no users, no side effects) are removed.
 """
 
@@ -23,8 +27,23 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from ncc.dialects.onnx.base import const_value
-from ncc.dialects.onnx.elementwise import AddOp, DivOp, DropoutOp, ErfOp, GeluOp, IdentityOp, MulOp
+import numpy as np
+
+from ncc.dialects.common import static_shape
+from ncc.dialects.onnx.base import ConstantOp, const_value, typed
+from ncc.dialects.onnx.elementwise import (
+    AddOp,
+    CastOp,
+    DivOp,
+    DropoutOp,
+    ErfOp,
+    GeluOp,
+    IdentityOp,
+    MulOp,
+    SoftmaxOp,
+    UnaryOp,
+)
+from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
 
 
 class RemoveIdentity(RewritePattern):
@@ -102,16 +121,94 @@ class FuseErfGelu(RewritePattern):
         rewriter.replace(last, [gelu], [gelu.Y])
 
 
+class FoldReshapeChain(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ReshapeOp, rewriter: PatternRewriter, /) -> None:
+        src, out = static_shape(op.data.type), static_shape(op.reshaped.type)
+        if src is None or out is None:
+            return
+        if src == out:
+            rewriter.replace(op, [], [op.data])
+            return
+        inner = op.data.owner
+        if isinstance(inner, ReshapeOp):
+            shape = ConstantOp.from_array(np.asarray(out, np.int64), "shape")
+            new = ReshapeOp.build(operands=[inner.data, shape.output], result_types=[op.reshaped.type])
+            new.attributes.update(op.attributes)
+            rewriter.replace(op, [shape, new], [new.reshaped])
+
+
+class FoldTransposeChain(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: TransposeOp, rewriter: PatternRewriter, /) -> None:
+        src = static_shape(op.data.type)
+        if src is None:
+            return
+        perm = op.permutation(len(src))
+        if perm == sorted(perm):
+            rewriter.replace(op, [], [op.data])
+            return
+        inner = op.data.owner
+        if isinstance(inner, TransposeOp):
+            first = inner.permutation(len(src))
+            combined = [first[p] for p in perm]
+            if combined == sorted(combined):
+                rewriter.replace(op, [], [inner.data])
+                return
+            from xdsl.dialects.builtin import DenseArrayBase, i64
+
+            new = TransposeOp.build(
+                operands=[inner.data],
+                result_types=[op.transposed.type],
+                properties={"perm": DenseArrayBase.from_list(i64, combined)},
+            )
+            new.attributes.update(op.attributes)
+            rewriter.replace(op, [new], [new.transposed])
+
+
+class HoistUnaryAboveLayoutMove(RewritePattern):
+    """unary(reshape(x)) → reshape(unary(x)): elementwise ops do not care about layout."""
+
+    def match_and_rewrite(self, op, rewriter: PatternRewriter, /) -> None:
+        if not isinstance(op, UnaryOp) or isinstance(op, SoftmaxOp | CastOp):
+            return
+        move = op.operands[0].owner
+        if not isinstance(move, ReshapeOp | TransposeOp) or len(list(move.results[0].uses)) != 1:
+            return
+        src = move.operands[0]
+        unary = type(op).build(
+            operands=[src], result_types=[typed(static_shape(src.type), op.results[0].type)],
+            properties=dict(op.properties),
+        )  # fmt: skip
+        unary.attributes.update(op.attributes)
+        moved = type(move).build(
+            operands=[unary.results[0], *move.operands[1:]],
+            result_types=[op.results[0].type],
+            properties=dict(move.properties),
+        )
+        moved.attributes.update(move.attributes)
+        rewriter.replace(op, [unary, moved], [moved.results[0]])
+        rewriter.erase(move)
+
+
 @dataclass(frozen=True)
 class OnnxCanonicalizePass(ModulePass):
-    """Identity/Dropout removal, Erf-GELU fusion, dead-op removal."""
+    """Identity/Dropout removal, Erf-GELU fusion, layout-move cancellation, dead-op removal."""
 
     name = "onnx-canonicalize"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
-                [RemoveIdentity(), RemoveInferenceDropout(), FuseErfGelu()], dce_enabled=True
+                [
+                    RemoveIdentity(),
+                    RemoveInferenceDropout(),
+                    FuseErfGelu(),
+                    FoldReshapeChain(),
+                    FoldTransposeChain(),
+                    HoistUnaryAboveLayoutMove(),
+                ],
+                dce_enabled=True,
             )
         ).rewrite_module(op)
 

@@ -1,0 +1,203 @@
+"""`onnx-batch-layout`: place a batch axis that carries data (N > 1) where ncnn can run it.
+
+An ncnn Mat has no batch axis. A tensor (N, C, H, W) with N > 1 is a 4-D Mat (c=N, d=C, h, w),
+which elementwise layers, Crop, Concat, Slice and Reduction handle as it is; but layers that
+work on an image — Convolution, Pooling, Interp, BatchNorm, InstanceNorm, Deconvolution — take
+a 3-D Mat (C, H, W). This pass rewrites each such op on a data-carrying batch, by strategy:
+
+- `grouped` (default): view the input as (1, N·C, H, W) — the same bytes — and run one grouped
+  op over all frames: a conv gets N·group groups and its weight repeated N times (an N-times
+  larger `.bin`), per-channel parameters are tiled N times, pooling and resize need nothing.
+  Every layer has a Vulkan kernel, and any ncnn version loads the result.
+- `conv3d`: view the input as (1, C, N, H, W) (a transpose) and run a per-frame 3-D op (depth-1
+  kernels, same weight bytes). Exact, the `.bin` does not grow, but Convolution3D / Pooling3D
+  have no Vulkan kernel (CPU fallback under Vulkan).
+
+Reshapes that a rewrite adds around an op are cancelled later by `onnx-simplify` (Reshape of
+Reshape) and `ncnn-fold-reshapes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, i64
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
+
+from ncc.dialects.common import NccError, static_shape
+from ncc.dialects.onnx import nn as N
+from ncc.dialects.onnx.base import ConstantOp, OnnxOp, const_value, typed
+from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
+
+STRATEGIES = ("grouped", "conv3d")
+
+_IMAGE_OPS = (
+    N.ConvOp,
+    N.ConvTransposeOp,
+    N.MaxPoolOp,
+    N.AveragePoolOp,
+    N.GlobalAveragePoolOp,
+    N.GlobalMaxPoolOp,
+    N.BatchNormalizationOp,
+    N.InstanceNormalizationOp,
+    N.ResizeOp,
+)
+
+
+def _const(rewriter: PatternRewriter, array: np.ndarray, hint: str) -> SSAValue:
+    c = ConstantOp.from_array(array, hint)
+    rewriter.insert_op(c)
+    return c.output
+
+
+def _reshape(rewriter: PatternRewriter, v: SSAValue, shape: tuple[int, ...], node) -> SSAValue:
+    op = ReshapeOp.build(
+        operands=[v, _const(rewriter, np.asarray(shape, np.int64), "shape")],
+        result_types=[typed(shape, v.type)],
+    )
+    if node is not None:
+        op.attributes["onnx_node"] = node
+    rewriter.insert_op(op)
+    return op.reshaped
+
+
+def _transpose(rewriter: PatternRewriter, v: SSAValue, perm: tuple[int, ...], node) -> SSAValue:
+    shape = static_shape(v.type)
+    op = TransposeOp.build(
+        operands=[v],
+        result_types=[typed(tuple(shape[p] for p in perm), v.type)],
+        properties={"perm": DenseArrayBase.from_list(i64, list(perm))},
+    )
+    if node is not None:
+        op.attributes["onnx_node"] = node
+    rewriter.insert_op(op)
+    return op.results[0]
+
+
+def _tile(v: SSAValue, n: int, rewriter: PatternRewriter, op: OnnxOp, what: str) -> SSAValue:
+    """A constant per-channel operand repeated n times along its first axis."""
+    if isinstance(v.type, type(None)) or "none" in str(v.type):
+        return v
+    arr = const_value(v)
+    if arr is None:
+        raise op.error(f"{what} must be a constant to place a batch of {n} frames")
+    return _const(rewriter, np.concatenate([arr] * n, axis=0), what)
+
+
+def _clone(op: OnnxOp, operands: list[SSAValue], result_type, props: dict | None = None) -> Operation:
+    properties = dict(op.properties)
+    properties.update(props or {})
+    new = type(op).build(operands=operands, result_types=[result_type], properties=properties)
+    new.attributes.update(op.attributes)
+    return new
+
+
+class GroupFrames(RewritePattern):
+    """strategy=grouped: (N, C, ...) → (1, N·C, ...) around one image op."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if not isinstance(op, _IMAGE_OPS) or len(op.results) != 1:
+            return
+        x = op.operands[0]
+        s, out = static_shape(x.type), static_shape(op.results[0].type)
+        if s is None or out is None or len(s) < 3 or s[0] == 1:
+            return
+        n = s[0]
+        node = op.attributes.get("onnx_node")
+        xin = _reshape(rewriter, x, (1, n * s[1], *s[2:]), node)
+        grouped_out = typed((1, n * out[1], *out[2:]), op.results[0].type)
+        operands = [xin, *op.operands[1:]]
+        props: dict = {}
+        if isinstance(op, N.ConvOp | N.ConvTransposeOp):
+            operands[1] = _tile(op.operands[1], n, rewriter, op, "weight")
+            operands[2] = _tile(op.operands[2], n, rewriter, op, "bias")
+            props["group"] = IntegerAttr(int(op.attr("group", 1)) * n, i64)
+            if isinstance(op, N.ConvTransposeOp) and op.attr("output_shape") is not None:
+                pass  # spatial only: unchanged
+        elif isinstance(op, N.BatchNormalizationOp):
+            for i, what in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")):
+                operands[i] = _tile(op.operands[i], n, rewriter, op, what)
+        elif isinstance(op, N.InstanceNormalizationOp):
+            operands[1] = _tile(op.operands[1], n, rewriter, op, "scale")
+            operands[2] = _tile(op.operands[2], n, rewriter, op, "bias")
+        elif isinstance(op, N.ResizeOp) and len(operands) > 3 and const_value(operands[3]) is not None:
+            operands[3] = _const(rewriter, np.asarray(grouped_out.get_shape(), np.int64), "sizes")
+        new = _clone(op, operands, grouped_out, props)
+        rewriter.insert_op(new)
+        y = _reshape(rewriter, new.results[0], out, node)
+        rewriter.replace(op, [], [y])
+
+
+class FramesAsDepth(RewritePattern):
+    """strategy=conv3d: (N, C, H, W) → (1, C, N, H, W) and a per-frame 3-D op (depth-1 kernel)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if not isinstance(op, _IMAGE_OPS) or len(op.results) != 1:
+            return
+        x = op.operands[0]
+        s, out = static_shape(x.type), static_shape(op.results[0].type)
+        if s is None or out is None or len(s) != 4 or s[0] == 1:
+            return
+        node = op.attributes.get("onnx_node")
+        if isinstance(op, N.ResizeOp | N.InstanceNormalizationOp):
+            return GroupFrames().match_and_rewrite(op, rewriter)  # no per-frame 3-D form
+        n = s[0]
+        x5 = _reshape(rewriter, _transpose(rewriter, x, (1, 0, 2, 3), node), (1, s[1], n, *s[2:]), node)
+        operands = [x5, *op.operands[1:]]
+        props: dict = {}
+        if isinstance(op, N.ConvOp | N.ConvTransposeOp):
+            w = const_value(op.operands[1])
+            if w is None:
+                raise op.error("the weight must be a constant to place a batch of frames")
+            operands[1] = _const(rewriter, w[:, :, None], "weight")
+            for key in ("kernel_shape", "strides", "dilations"):
+                v = op.attr(key)
+                if v is not None:
+                    props[key] = DenseArrayBase.from_list(i64, [1, *v])
+            pads = op.attr("pads")
+            if pads is not None:
+                half = len(pads) // 2
+                props["pads"] = DenseArrayBase.from_list(i64, [0, *pads[:half], 0, *pads[half:]])
+            if isinstance(op, N.ConvTransposeOp):
+                for key in ("output_padding", "output_shape"):
+                    v = op.attr(key)
+                    if v is not None:
+                        props[key] = DenseArrayBase.from_list(i64, [0 if key == "output_padding" else n, *v])
+        elif isinstance(op, N.MaxPoolOp | N.AveragePoolOp):
+            for key in ("kernel_shape", "strides", "dilations"):
+                v = op.attr(key)
+                if v is not None:
+                    props[key] = DenseArrayBase.from_list(i64, [1, *v])
+            pads = op.attr("pads")
+            if pads is not None:
+                half = len(pads) // 2
+                props["pads"] = DenseArrayBase.from_list(i64, [0, *pads[:half], 0, *pads[half:]])
+        elif isinstance(op, N.GlobalAveragePoolOp | N.GlobalMaxPoolOp):
+            return GroupFrames().match_and_rewrite(op, rewriter)
+        out5 = (1, out[1], n, *out[2:])
+        new = _clone(op, operands, typed(out5, op.results[0].type), props)
+        rewriter.insert_op(new)
+        y4 = _reshape(rewriter, new.results[0], (out[1], n, *out[2:]), node)
+        y = _transpose(rewriter, y4, (1, 0, 2, 3), node)
+        rewriter.replace(op, [], [y])
+
+
+@dataclass(frozen=True)
+class OnnxBatchLayoutPass(ModulePass):
+    """Rewrite image ops (conv, pooling, norms, resize) whose input carries a batch of N > 1
+    frames into batch-1 ops ncnn can run, by `strategy` (grouped | conv3d)."""
+
+    name = "onnx-batch-layout"
+    strategy: str = "grouped"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.strategy not in STRATEGIES:
+            raise NccError(
+                f"unknown batch strategy '{self.strategy}' (choose from {', '.join(STRATEGIES)})"
+            )
+        pattern = GroupFrames() if self.strategy == "grouped" else FramesAsDepth()
+        PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)
