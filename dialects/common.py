@@ -112,7 +112,10 @@ class BlobAttr(Data[Blob]):
 
     @staticmethod
     def from_array(array: np.ndarray, hint: str = "c") -> BlobAttr:
-        return BlobAttr(Blob(f"{hint}#{next(_blob_counter)}", np.ascontiguousarray(array)))
+        array = np.asarray(array)
+        if not array.flags.c_contiguous:  # np.ascontiguousarray would make a 0-d array 1-d
+            array = array.copy(order="C")
+        return BlobAttr(Blob(f"{hint}#{next(_blob_counter)}", array))
 
 
 INLINE_LIMIT = 64

@@ -44,7 +44,9 @@ def _norm_axes(op: OnnxOp, axes: Sequence[int], rank: int) -> list[int]:
     return out
 
 
-def reshape_shape(op: OnnxOp, src: Sequence[int], target: Sequence[int], allowzero: int) -> tuple[int, ...]:
+def reshape_shape(
+    op: OnnxOp, src: Sequence[int], target: Sequence[int], allowzero: int
+) -> tuple[int, ...]:
     """ONNX Reshape's output shape: 0 copies the input dim (unless allowzero), -1 infers."""
     out = list(int(d) for d in target)
     if allowzero and 0 in out and -1 in out:
@@ -112,7 +114,9 @@ def _slices(ranges: Sequence[tuple[int, int, int]]) -> tuple[slice, ...]:
     return tuple(slice(s, None if e < 0 else e, st) for s, e, st in ranges)
 
 
-def pad_amounts(op: OnnxOp, rank: int, pads: Sequence[int], axes: Sequence[int] | None) -> list[tuple[int, int]]:
+def pad_amounts(
+    op: OnnxOp, rank: int, pads: Sequence[int], axes: Sequence[int] | None
+) -> list[tuple[int, int]]:
     """ONNX Pad's `pads` ([b1, b2, …, e1, e2, …] over `axes`) as (begin, end) per axis."""
     axes = list(range(rank)) if axes is None else _norm_axes(op, axes, rank)
     if len(pads) != 2 * len(axes):
@@ -124,7 +128,11 @@ def pad_amounts(op: OnnxOp, rank: int, pads: Sequence[int], axes: Sequence[int] 
     return out
 
 
-def split_sizes(op: OnnxOp, dim: int, split: Sequence[int] | None, num_outputs: int | None, n_results: int) -> list[int]:
+def split_sizes(
+    op: OnnxOp, dim: int, split: Sequence[int] | None, num_outputs: int | None, n_results: int
+) -> list[int]:
+    """Split's piece sizes: the `split` input, else `num_outputs` pieces of ceil(dim / n) with
+    a smaller last one (opset 18), else equal pieces, one per result."""
     if split is not None:
         if len(split) != n_results or sum(split) != dim or min(split, default=0) < 0:
             raise op.error(f"Split sizes {list(split)} do not cover a dim of {dim} in {n_results} parts")
@@ -590,7 +598,9 @@ class ScatterNDOp(OnnxOp):
             return None
         k = i[-1] if i else 0
         if not i or k > len(s) or tuple(u) != tuple(i[:-1]) + tuple(s[k:]):
-            raise self.error(f"ScatterND shapes data {list(s)}, indices {list(i)}, updates {list(u)} do not fit")
+            raise self.error(
+                f"ScatterND shapes data {list(s)}, indices {list(i)}, updates {list(u)} do not fit"
+            )
         return [self.data.type]
 
     def evaluate(self, x, idx, upd):
@@ -699,7 +709,9 @@ class PadOp(OnnxOp):
     def evaluate(self, x, pads, value, axes):
         amounts = pad_amounts(self, x.ndim, _ints(pads), _ints(axes))
         # negative pads crop first; then the positive part is padded
-        crop = tuple(slice(max(-b, 0), d - max(-e, 0)) for d, (b, e) in zip(x.shape, amounts, strict=True))
+        crop = tuple(
+            slice(max(-b, 0), d - max(-e, 0)) for d, (b, e) in zip(x.shape, amounts, strict=True)
+        )
         x = x[crop]
         widths = [(max(b, 0), max(e, 0)) for b, e in amounts]
         mode = self.attr("mode", "constant")

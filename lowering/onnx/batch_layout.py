@@ -91,7 +91,8 @@ def _tile(v: SSAValue, n: int, rewriter: PatternRewriter, op: OnnxOp, what: str)
 def _clone(op: OnnxOp, operands: list[SSAValue], result_type, props: dict | None = None) -> Operation:
     properties = dict(op.properties)
     properties.update(props or {})
-    new = type(op).build(operands=operands, result_types=[result_type], properties=properties)
+    # `create` takes flat lists: absent optional results (MaxPool Indices) stay absent
+    new = type(op).create(operands=operands, result_types=[result_type], properties=properties)
     new.attributes.update(op.attributes)
     return new
 

@@ -214,7 +214,9 @@ class SplitToSlice(_Pattern):
 # --------------------------------------------------------------------------- Slice → Crop
 
 
-def _crop(b: LayerBuilder, x: SSAValue, ranges: Sequence[tuple[int, int]], result: Attribute) -> SSAValue:
+def _crop(
+    b: LayerBuilder, x: SSAValue, ranges: Sequence[tuple[int, int]], result: Attribute
+) -> SSAValue:
     """Crop `x` to [start, end) per logical axis (full ranges skipped) as a value of the
     logical type `result`."""
     s = _shape(b, x)
@@ -251,7 +253,10 @@ class SliceToCrop(_Pattern):
             raise b.error("Slice starts/ends/axes/steps must be constants")
         steps = sorted({st for _, _, st in r})
         if steps != [1]:
-            raise b.error(f"Slice with step {[st for _, _, st in r]} has no ncnn Crop form (strided slices are lowered by another pass)")
+            raise b.error(
+                f"Slice with steps {[st for _, _, st in r]} has no ncnn Crop form "
+                "(strided slices must be lowered by another pass first)"
+            )
         return _crop(b, op.data, [(st, e) for st, e, _ in r], op.output.type)
 
 
@@ -306,7 +311,10 @@ class PadToPadding(_Pattern):
             ma = _mat_axis(b, s, ax)
             from_end = rank - ma
             if from_end not in names:
-                raise b.error(f"pads axis {ax} of {list(s)}, the channel axis of a 4-D Mat, which ncnn Padding cannot pad")
+                raise b.error(
+                    f"pads axis {ax} of {list(s)}, the channel axis of a 4-D Mat, "
+                    "which ncnn Padding cannot pad"
+                )
             if mode == "reflect" and max(pb, pe) >= d:
                 raise b.error(f"reflect pads {pb},{pe} must be smaller than the dim {d}")
             lo, hi = names[from_end]

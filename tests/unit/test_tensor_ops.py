@@ -9,17 +9,16 @@ import itertools
 import numpy as np
 import pytest
 from xdsl.dialects.builtin import (
+    BytesAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     IntegerAttr,
-    ModuleOp,
     StringAttr,
     TensorType,
     f32,
     i64,
 )
-from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Region
+from xdsl.ir import Block
 
 from ncc.dialects.common import NccError, static_shape, tensor_type
 from ncc.dialects.onnx import tensor as T
@@ -37,10 +36,9 @@ def _prop(v):
         return StringAttr(v)
     if isinstance(v, list | tuple):
         return DenseArrayBase.from_list(i64, list(v))
-    if isinstance(v, np.ndarray):
-        return DenseIntOrFPElementsAttr(
-            tensor_type(v.shape, v.dtype), __import__("xdsl.dialects.builtin").dialects.builtin.BytesAttr(v.tobytes())
-        )
+    if isinstance(v, np.ndarray):  # a TENSOR attribute, as the importer gives it
+        data = v.astype(np.uint8) if v.dtype == np.bool_ else v
+        return DenseIntOrFPElementsAttr(tensor_type(v.shape, v.dtype), BytesAttr(data.tobytes()))
     return IntegerAttr(int(v), i64)
 
 
@@ -279,7 +277,11 @@ def test_nonzero():
 @pytest.mark.parametrize("mode", ["constant", "reflect", "edge", "wrap"])
 @pytest.mark.parametrize(
     "pads,axes",
-    [(I64(0, 0, 1, 2, 0, 0, 2, 1), None), (I64(1, 0, 0, 1), I64(1, -1)), (I64(0, 0, -1, 1, 0, 1, 1, -2), None)],
+    [
+        (I64(0, 0, 1, 2, 0, 0, 2, 1), None),
+        (I64(1, 0, 0, 1), I64(1, -1)),
+        (I64(0, 0, -1, 1, 0, 1, 1, -2), None),
+    ],
 )
 def test_pad(mode, pads, axes):
     value = np.float32(1.5) if mode == "constant" else None
@@ -401,30 +403,46 @@ def _slice(shape, starts, ends, axes):
 CONVERSIONS = {
     "transpose_chw": (lambda: _one("Transpose", (1, 3, 4, 5), perm=[0, 3, 1, 2]), ["Permute"]),
     "transpose_4d_mat": (lambda: _one("Transpose", (2, 3, 4, 5), perm=[1, 0, 3, 2]), ["Permute"]),
-    "transpose_batch_moves": (lambda: _one("Transpose", (1, 4, 5), perm=[2, 0, 1]), ["Permute", "Reshape"]),
+    "transpose_batch_moves": (
+        lambda: _one("Transpose", (1, 4, 5), perm=[2, 0, 1]), ["Permute", "Reshape"]
+    ),
     "transpose_size1_only": (lambda: _one("Transpose", (1, 3, 1, 5), perm=[0, 2, 1, 3]), ["Reshape"]),
     "reshape": (lambda: _one("Reshape", (1, 3, 4, 6), [("s", I64(1, 3, 2, 2, 6))]), ["Reshape"]),
     "flatten": (lambda: _one("Flatten", (1, 3, 4, 5), axis=2), ["Reshape"]),
     "concat_batch": (
-        lambda: _model([helper.make_node("Concat", ["x", "z"], ["y"], axis=0)], [("x", (1, 3, 4)), ("z", (2, 3, 4))], ["y"]),
+        lambda: _model([helper.make_node("Concat", ["x", "z"], ["y"], axis=0)],
+                       [("x", (1, 3, 4)), ("z", (2, 3, 4))], ["y"]),
         ["Reshape", "Concat"],
-    ),
+    ),  # fmt: skip
     "concat_const": (
-        lambda: _model([helper.make_node("Concat", ["x", "c"], ["y"], axis=2)], [("x", (1, 3, 4, 5))], ["y"],
+        lambda: _model([helper.make_node("Concat", ["x", "c"], ["y"], axis=2)],
+                       [("x", (1, 3, 4, 5))], ["y"],
                        [("c", R.standard_normal((1, 3, 2, 5)).astype(np.float32))]),
         ["MemoryData", "Concat"],
     ),  # fmt: skip
-    "split_rows": (lambda: _one("Split", (3, 4, 5), [("s", I64(1, 2))], n_out=2, axis=0), ["Slice", "Reshape"]),
-    "split_num_outputs": (lambda: _one("Split", (1, 5, 4, 5), n_out=3, axis=-1, num_outputs=3), ["Slice"]),
+    "split_rows": (
+        lambda: _one("Split", (3, 4, 5), [("s", I64(1, 2))], n_out=2, axis=0), ["Slice", "Reshape"]
+    ),
+    "split_num_outputs": (
+        lambda: _one("Split", (1, 5, 4, 5), n_out=3, axis=-1, num_outputs=3), ["Slice"]
+    ),
     "slice_hw": (lambda: _slice((1, 6, 4, 5), [1, -3], [3, 1000], [2, 3]), ["Crop"]),
     "slice_4d_mat": (lambda: _slice((1, 3, 6, 4, 5), [2], [5], [2]), ["Crop"]),
     "slice_to_row": (lambda: _slice((3, 4, 5, 6), [1, 0], [2, 2], [0, 1]), ["Crop", "Reshape"]),
-    "pad_constant": (lambda: _pad((1, 3, 4, 5), [0, 2, 1, 2, 0, 1, 2, 1], "constant", 1.5), ["Padding"]),
+    "pad_constant": (
+        lambda: _pad((1, 3, 4, 5), [0, 2, 1, 2, 0, 1, 2, 1], "constant", 1.5), ["Padding"]
+    ),
     "pad_reflect_c": (lambda: _pad((1, 3, 4, 5), [0, 2, 0, 0, 0, 1, 0, 0], "reflect"), ["Padding"]),
     "pad_edge_d": (lambda: _pad((1, 3, 4, 5, 6), [0, 0, 1, 1, 2, 0, 0, 2, 1, 0], "edge"), ["Padding"]),
-    "pad_negative": (lambda: _pad((1, 3, 6, 7), [0, 0, -1, 2, 0, 0, 1, -3], "constant", 0.5), ["Crop", "Padding"]),
-    "depth_to_space_dcr": (lambda: _one("DepthToSpace", (1, 8, 3, 4), blocksize=2, mode="DCR"), ["PixelShuffle"]),
-    "depth_to_space_crd": (lambda: _one("DepthToSpace", (1, 18, 3, 4), blocksize=3, mode="CRD"), ["PixelShuffle"]),
+    "pad_negative": (
+        lambda: _pad((1, 3, 6, 7), [0, 0, -1, 2, 0, 0, 1, -3], "constant", 0.5), ["Crop", "Padding"]
+    ),
+    "depth_to_space_dcr": (
+        lambda: _one("DepthToSpace", (1, 8, 3, 4), blocksize=2, mode="DCR"), ["PixelShuffle"]
+    ),
+    "depth_to_space_crd": (
+        lambda: _one("DepthToSpace", (1, 18, 3, 4), blocksize=3, mode="CRD"), ["PixelShuffle"]
+    ),
     "space_to_depth": (lambda: _one("SpaceToDepth", (1, 3, 6, 8), blocksize=2), ["Reorg"]),
 }
 
@@ -452,10 +470,12 @@ def test_conversion_matches_onnxruntime(name, tmp_path):
 @pytest.mark.parametrize(
     "build,message",
     [
-        (lambda: _one("Slice", (1, 6, 4, 5), [("s", I64(0)), ("e", I64(6)), ("a", I64(1)), ("t", I64(2))]), "step"),
+        (lambda: _one("Slice", (1, 6, 4, 5), [("s", I64(0)), ("e", I64(6)), ("a", I64(1)),
+                                              ("t", I64(2))]), "step"),
         (lambda: _slice((1, 6, 4, 5), [3], [3], [1]), "empty"),
         (lambda: _pad((1, 3, 4, 5), [0, 0, 1, 1, 0, 0, 1, 1], "wrap"), "wrap"),
-        (lambda: _pad((1, 3, 4, 5, 6), [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], "constant"), "channel axis of a 4-D Mat"),
+        (lambda: _pad((1, 3, 4, 5, 6), [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], "constant"),
+         "channel axis of a 4-D Mat"),
         (lambda: _one("DepthToSpace", (2, 8, 3, 4), blocksize=2), r"\(1, C, H, W\)"),
     ],
 )
