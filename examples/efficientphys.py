@@ -46,10 +46,13 @@ class Attention_mask(nn.Module):  # noqa: N801 - the published name
 
 
 class EfficientPhys(nn.Module):
-    def __init__(self, frame_depth: int = 20, img_size: int = 72, in_channels: int = 3):
+    def __init__(self, frame_depth: int = 20, img_size: int = 72, in_channels: int = 3, diff: str = "torch"):
+        """`diff="torch"` writes the frame difference as `torch.diff` (exportable with the
+        dynamo exporter only); `diff="slice"` as `x[1:] - x[:-1]` (both exporters)."""
         super().__init__()
         nb1, nb2, k, pool = 32, 64, 3, (2, 2)
         self.frame_depth = frame_depth
+        self.diff = diff
         self.TSM_1 = TSM(frame_depth)
         self.TSM_2 = TSM(frame_depth)
         self.TSM_3 = TSM(frame_depth)
@@ -74,7 +77,7 @@ class EfficientPhys(nn.Module):
         self.batch_norm = nn.BatchNorm2d(in_channels)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        inputs = torch.diff(inputs, dim=0)
+        inputs = torch.diff(inputs, dim=0) if self.diff == "torch" else inputs[1:] - inputs[:-1]
         inputs = self.batch_norm(inputs)
         network_input = self.TSM_1(inputs)
         d1 = torch.tanh(self.motion_conv1(network_input))

@@ -117,8 +117,6 @@ class GroupFrames(RewritePattern):
             operands[1] = _tile(op.operands[1], n, rewriter, op, "weight")
             operands[2] = _tile(op.operands[2], n, rewriter, op, "bias")
             props["group"] = IntegerAttr(int(op.attr("group", 1)) * n, i64)
-            if isinstance(op, N.ConvTransposeOp) and op.attr("output_shape") is not None:
-                pass  # spatial only: unchanged
         elif isinstance(op, N.BatchNormalizationOp):
             for i, what in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")):
                 operands[i] = _tile(op.operands[i], n, rewriter, op, what)
@@ -131,6 +129,20 @@ class GroupFrames(RewritePattern):
         rewriter.insert_op(new)
         y = _reshape(rewriter, new.results[0], out, node)
         rewriter.replace(op, [], [y])
+
+
+def _depth1_window(op: OnnxOp) -> dict:
+    """Kernel, stride, dilation and pads of a 2-D window op extended with a depth of 1."""
+    props = {}
+    for key in ("kernel_shape", "strides", "dilations"):
+        v = op.attr(key)
+        if v is not None:
+            props[key] = DenseArrayBase.from_list(i64, [1, *v])
+    pads = op.attr("pads")
+    if pads is not None:
+        half = len(pads) // 2
+        props["pads"] = DenseArrayBase.from_list(i64, [0, *pads[:half], 0, *pads[half:]])
+    return props
 
 
 class FramesAsDepth(RewritePattern):
@@ -155,28 +167,14 @@ class FramesAsDepth(RewritePattern):
             if w is None:
                 raise op.error("the weight must be a constant to place a batch of frames")
             operands[1] = _const(rewriter, w[:, :, None], "weight")
-            for key in ("kernel_shape", "strides", "dilations"):
-                v = op.attr(key)
-                if v is not None:
-                    props[key] = DenseArrayBase.from_list(i64, [1, *v])
-            pads = op.attr("pads")
-            if pads is not None:
-                half = len(pads) // 2
-                props["pads"] = DenseArrayBase.from_list(i64, [0, *pads[:half], 0, *pads[half:]])
+            props.update(_depth1_window(op))
             if isinstance(op, N.ConvTransposeOp):
                 for key in ("output_padding", "output_shape"):
                     v = op.attr(key)
                     if v is not None:
                         props[key] = DenseArrayBase.from_list(i64, [0 if key == "output_padding" else n, *v])
         elif isinstance(op, N.MaxPoolOp | N.AveragePoolOp):
-            for key in ("kernel_shape", "strides", "dilations"):
-                v = op.attr(key)
-                if v is not None:
-                    props[key] = DenseArrayBase.from_list(i64, [1, *v])
-            pads = op.attr("pads")
-            if pads is not None:
-                half = len(pads) // 2
-                props["pads"] = DenseArrayBase.from_list(i64, [0, *pads[:half], 0, *pads[half:]])
+            props.update(_depth1_window(op))
         elif isinstance(op, N.GlobalAveragePoolOp | N.GlobalMaxPoolOp):
             return GroupFrames().match_and_rewrite(op, rewriter)
         out5 = (1, out[1], n, *out[2:])

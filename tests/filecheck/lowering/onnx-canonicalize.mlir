@@ -1,4 +1,4 @@
-// RUN: ncc-opt %s -p onnx-canonicalize | filecheck %s
+// RUN: ncc-opt %s -p onnx-canonicalize --split-input-file | filecheck %s
 
 // The Erf form of GELU that torch exports becomes one onnx.Gelu; Identity disappears.
 func.func @main(%x: tensor<1x16x64xf32>) -> tensor<1x16x64xf32> {
@@ -17,3 +17,23 @@ func.func @main(%x: tensor<1x16x64xf32>) -> tensor<1x16x64xf32> {
 // CHECK:      func.func @main(%[[X:.*]]: tensor<1x16x64xf32>)
 // CHECK-NEXT:   %[[G:.*]] = "onnx.Gelu"(%[[X]]) <{approximate = "none"}>
 // CHECK-NEXT:   func.return %[[G]]
+
+// -----
+
+// The layout moves the batch pass leaves around an elementwise op cancel: tanh moves above
+// the reshape, the two reshapes merge into one to the original shape and disappear; two
+// transposes compose to the identity.
+func.func @layout(%x: tensor<5x4x8x8xf32>) -> tensor<5x4x8x8xf32> {
+  %s1 = "onnx.Constant"() <{value = dense<[1, 20, 8, 8]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %s2 = "onnx.Constant"() <{value = dense<[5, 4, 8, 8]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %a = "onnx.Reshape"(%x, %s1) : (tensor<5x4x8x8xf32>, tensor<4xi64>) -> tensor<1x20x8x8xf32>
+  %t = "onnx.Tanh"(%a) : (tensor<1x20x8x8xf32>) -> tensor<1x20x8x8xf32>
+  %b = "onnx.Reshape"(%t, %s2) : (tensor<1x20x8x8xf32>, tensor<4xi64>) -> tensor<5x4x8x8xf32>
+  %p = "onnx.Transpose"(%b) <{perm = array<i64: 1, 0, 2, 3>}> : (tensor<5x4x8x8xf32>) -> tensor<4x5x8x8xf32>
+  %q = "onnx.Transpose"(%p) <{perm = array<i64: 1, 0, 2, 3>}> : (tensor<4x5x8x8xf32>) -> tensor<5x4x8x8xf32>
+  func.return %q : tensor<5x4x8x8xf32>
+}
+
+// CHECK-LABEL: func.func @layout
+// CHECK-NEXT:    %[[T:.*]] = "onnx.Tanh"(%{{.*}}) : (tensor<5x4x8x8xf32>) -> tensor<5x4x8x8xf32>
+// CHECK-NEXT:    func.return %[[T]]
