@@ -12,6 +12,12 @@ a 3-D Mat (C, H, W). This pass rewrites each such op on a data-carrying batch, b
 - `conv3d`: view the input as (1, C, N, H, W) (a transpose) and run a per-frame 3-D op (depth-1
   kernels, same weight bytes). Exact, the `.bin` does not grow, but Convolution3D / Pooling3D
   have no Vulkan kernel (CPU fallback under Vulkan).
+- `batch-axis`: move the frames into ncnn's batch axis (`layout.dim_to_batch`, ncnn ≥ 2026
+  with Mat.n) and run the op once per frame, unchanged; `layout.batch_to_dim` brings them back.
+  The moves are then pushed through every op that works frame by frame (elementwise, per-frame
+  reductions and reshapes, linear layers), so they meet and cancel, and only ops that work
+  across frames (frame differences, temporal shifts) see the (N, ...) tensor. Weights do not
+  grow and every layer stays on Vulkan, but older ncnn runtimes cannot load Reshape 12/13.
 
 Reshapes that a rewrite adds around an op are cancelled later by `onnx-simplify` (Reshape of
 Reshape) and `ncnn-fold-reshapes`.
@@ -26,14 +32,22 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+)
 
 from ncc.dialects.common import NccError, static_shape
+from ncc.dialects.layout import BatchToDimOp, DimToBatchOp
 from ncc.dialects.onnx import nn as N
+from ncc.dialects.onnx import reduce as RED
+from ncc.dialects.onnx.elementwise import BinaryOp, CastOp, ClipOp, SoftmaxOp, UnaryOp, WhereOp
 from ncc.dialects.onnx.base import ConstantOp, OnnxOp, const_value, typed
-from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
+from ncc.dialects.onnx.tensor import FlattenOp, ReshapeOp, TransposeOp
 
-STRATEGIES = ("grouped", "conv3d")
+STRATEGIES = ("grouped", "conv3d", "batch-axis")
 
 _IMAGE_OPS = (
     N.ConvOp,
@@ -185,10 +199,106 @@ class FramesAsDepth(RewritePattern):
         rewriter.replace(op, [], [y])
 
 
+class FramesInBatchAxis(RewritePattern):
+    """strategy=batch-axis, seeds: an image op on (N, ...) runs per frame between two moves."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if not isinstance(op, _IMAGE_OPS) or len(op.results) != 1:
+            return
+        s, out = static_shape(op.operands[0].type), static_shape(op.results[0].type)
+        if s is None or out is None or len(s) < 3 or s[0] == 1:
+            return
+        frames = DimToBatchOp.make(op.operands[0])
+        rewriter.insert_op(frames)
+        operands = [frames.output, *op.operands[1:]]
+        if isinstance(op, N.ResizeOp) and len(operands) > 3 and const_value(operands[3]) is not None:
+            operands[3] = _const(rewriter, np.asarray((1, *out[1:]), np.int64), "sizes")
+        new = _clone(op, operands, typed((1, *out[1:]), op.results[0].type))
+        rewriter.insert_op(new)
+        back = BatchToDimOp.make(new.results[0], s[0])
+        rewriter.replace(op, [back], [back.output])
+
+
+def _frame_operand(v: SSAValue, n: int, out_rank: int) -> SSAValue | None:
+    """The per-frame stand-in of an operand of a per-frame op: the frames under a
+    batch_to_dim, or a value that broadcasts the same onto every frame; None otherwise."""
+    if isinstance(v.owner, BatchToDimOp) and v.owner.n == n:
+        return v.owner.input
+    s = static_shape(v.type)
+    if s is None:
+        return None
+    if len(s) < out_rank or s[0] == 1:
+        return v
+    return None
+
+
+_PER_FRAME = (UnaryOp, BinaryOp, CastOp, ClipOp, WhereOp)
+
+
+class HoistBatchToDim(RewritePattern):
+    """op(batch_to_dim(y), …) → batch_to_dim(op'(y, …)) for ops that work frame by frame."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if not isinstance(op, OnnxOp) or len(op.results) != 1:
+            return
+        moves = [v.owner for v in op.operands if isinstance(v.owner, BatchToDimOp)]
+        if not moves:
+            return
+        n = moves[0].n
+        out = static_shape(op.results[0].type)
+        if out is None or not out or out[0] != n:
+            return
+        operands = list(op.operands)
+        if isinstance(op, _PER_FRAME):
+            pass
+        elif isinstance(op, RED.ReduceOp | SoftmaxOp):
+            rank = len(static_shape(op.operands[0].type))
+            axes = op.reduce_axes() if isinstance(op, RED.ReduceOp) else [op.attr("axis", -1)]
+            if axes is None or any(a % rank == 0 for a in axes):
+                return
+        elif isinstance(op, ReshapeOp | FlattenOp):
+            src = static_shape(op.operands[0].type)
+            if src is None or src[0] != n or (isinstance(op, FlattenOp) and op.attr("axis", 1) == 0):
+                return
+            if isinstance(op, ReshapeOp):
+                operands[1] = _const(rewriter, np.asarray((1, *out[1:]), np.int64), "shape")
+        elif isinstance(op, N.GemmOp | N.MatMulOp):
+            if op.operands[0].owner not in moves or any(v.owner in moves for v in op.operands[1:]):
+                return
+            if isinstance(op, N.GemmOp) and op.attr("transA", 0):
+                return
+        else:
+            return
+        frames = []
+        for i, v in enumerate(operands):
+            keep = (isinstance(op, ReshapeOp) and i == 1) or (isinstance(op, N.GemmOp | N.MatMulOp) and i > 0)
+            if keep or "none" in str(v.type):
+                frames.append(v)
+                continue
+            f = _frame_operand(v, n, len(out))
+            if f is None:
+                return
+            frames.append(f)
+        new = _clone(op, frames, typed((1, *out[1:]), op.results[0].type))
+        rewriter.insert_op(new)
+        back = BatchToDimOp.make(new.results[0], n)
+        rewriter.replace(op, [back], [back.output])
+
+
+class CancelBatchMoves(RewritePattern):
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if isinstance(op, DimToBatchOp) and isinstance(op.input.owner, BatchToDimOp):
+            if op.input.owner.n == op.n:
+                rewriter.replace(op, [], [op.input.owner.input])
+        elif isinstance(op, BatchToDimOp) and isinstance(op.input.owner, DimToBatchOp):
+            if op.input.owner.n == op.n:
+                rewriter.replace(op, [], [op.input.owner.input])
+
+
 @dataclass(frozen=True)
 class OnnxBatchLayoutPass(ModulePass):
     """Rewrite image ops (conv, pooling, norms, resize) whose input carries a batch of N > 1
-    frames into batch-1 ops ncnn can run, by `strategy` (grouped | conv3d)."""
+    frames into batch-1 ops ncnn can run, by `strategy` (grouped | conv3d | batch-axis)."""
 
     name = "onnx-batch-layout"
     strategy: str = "grouped"
@@ -198,5 +308,11 @@ class OnnxBatchLayoutPass(ModulePass):
             raise NccError(
                 f"unknown batch strategy '{self.strategy}' (choose from {', '.join(STRATEGIES)})"
             )
+        if self.strategy == "batch-axis":
+            PatternRewriteWalker(FramesInBatchAxis(), apply_recursively=False).rewrite_module(op)
+            PatternRewriteWalker(
+                GreedyRewritePatternApplier([HoistBatchToDim(), CancelBatchMoves()])
+            ).rewrite_module(op)
+            return
         pattern = GroupFrames() if self.strategy == "grouped" else FramesAsDepth()
         PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)

@@ -8,7 +8,8 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from ncc.dialects.onnx.base import OnnxOp
+from ncc.dialects.common import NccError
+
 from ncc.lowering.onnx.graph import graph_ops, retype, update_signatures
 
 
@@ -16,13 +17,14 @@ def infer_shapes(module: ModuleOp) -> bool:
     """One forward sweep (the graph is in topological order); True if a type changed."""
     changed = False
     for op in graph_ops(module):
-        if not isinstance(op, OnnxOp):
+        infer = getattr(op, "infer_types", None)  # onnx ops, and layout moves
+        if infer is None:
             continue
-        types = op.infer_types()
+        types = infer()
         if types is None:
             continue
         if len(types) != len(op.results):
-            raise op.error(f"internal: shape rule gave {len(types)} types for {len(op.results)} results")
+            raise NccError(f"internal: {op.name} shape rule gave {len(types)} types for {len(op.results)} results")
         for res, t in zip(list(op.results), types, strict=True):
             if res.type != t:
                 retype(res, t)
