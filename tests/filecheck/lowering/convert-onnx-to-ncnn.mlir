@@ -32,3 +32,19 @@ func.func @clip(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
 // CHECK-LABEL: func.func @clip
 // CHECK:      "ncnn.ReLU"
 // CHECK-NEXT: "ncnn.Clip"(%{{.*}}) <{params = {min = 0.000000e+00 : f32, max = 6.000000e+00 : f32}
+
+// -----
+
+// Moves of the batch axis are ncnn Reshapes naming the whole logical shape, with 13 (into the
+// batch) or 12 (out of it) giving the batch axis.
+func.func @batch(%x: tensor<5x3x8x8xf32>) -> tensor<5x3x8x8xf32> {
+  %f = "layout.dim_to_batch"(%x) <{batch = 5 : i64}> : (tensor<5x3x8x8xf32>) -> tensor<1x3x8x8xf32>
+  %t = "onnx.Tanh"(%f) : (tensor<1x3x8x8xf32>) -> tensor<1x3x8x8xf32>
+  %y = "layout.batch_to_dim"(%t) <{batch = 5 : i64}> : (tensor<1x3x8x8xf32>) -> tensor<5x3x8x8xf32>
+  func.return %y : tensor<5x3x8x8xf32>
+}
+
+// CHECK-LABEL: func.func @batch
+// CHECK:      "ncnn.Reshape"(%{{.*}}) <{params = {c = 5 : i32, d = 3 : i32, h = 8 : i32, w = 8 : i32, output_batch_axis = 0 : i32}
+// CHECK-NEXT: "ncnn.TanH"
+// CHECK-NEXT: "ncnn.Reshape"(%{{.*}}) <{params = {c = 5 : i32, d = 3 : i32, h = 8 : i32, w = 8 : i32, input_batch_axis = 0 : i32}
