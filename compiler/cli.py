@@ -29,9 +29,29 @@ def _npy_args(values: list[str] | None) -> dict:
     return arrays
 
 
+def _load_plugins(a: argparse.Namespace) -> None:
+    from ncc.plugins import load_all
+
+    load_all(getattr(a, "load_passes", None))
+
+
+def _report(a: argparse.Namespace, result) -> None:
+    """`--report FILE.json` / `--stats` after a compile."""
+    if not (a.report or a.stats):
+        return
+    from ncc.report import build_report, format_stats, write_report
+
+    report = build_report(result, str(a.model))
+    if a.report:
+        write_report(report, a.report)
+    if a.stats:
+        print(format_stats(report))
+
+
 def cmd_compile(a: argparse.Namespace) -> int:
     from ncc.driver import build_pipeline, compile_onnx, pipeline_spec
 
+    _load_plugins(a)
     if a.print_pipeline:
         print(pipeline_spec(build_pipeline(a.passes, _shape_args(a.input_shape))))
         if a.model is None:
@@ -51,9 +71,11 @@ def cmd_compile(a: argparse.Namespace) -> int:
     )  # fmt: skip
     if result.manifest_path is None:
         print(f"ncc: IR after {a.stop_after} written to {result.out_dir}")
+        _report(a, result)
         return 0
     m = result.manifest
     print(f"ncc: compiled {a.model} → {result.param} ({m['layers']} layers, {result.bin.stat().st_size} bytes of weights)")
+    _report(a, result)
     if a.verify:
         return _verify(result.out_dir, a.model, a.rtol, a.rtol_fp16, {}, a.seed)
     return 0
@@ -71,9 +93,11 @@ def _compile_torch(a: argparse.Namespace, ir_stream) -> int:
     )  # fmt: skip
     if result.manifest_path is None:
         print(f"ncc: IR after {a.stop_after} written to {result.out_dir}")
+        _report(a, result)
         return 0
     m = result.manifest
     print(f"ncc: compiled {a.model} → {result.param} ({m['layers']} layers, {result.bin.stat().st_size} bytes of weights)")
+    _report(a, result)
     if a.verify:
         report = verify(result, rtol=a.rtol, rtol_fp16=a.rtol_fp16, seed=a.seed)
         return _print_report(report)
@@ -94,7 +118,55 @@ def _verify(out_dir, model, rtol, rtol_fp16, inputs, seed, state_dict=None) -> i
 
 
 def cmd_verify(a: argparse.Namespace) -> int:
-    return _verify(a.out_dir, a.model, a.rtol, a.rtol_fp16, _npy_args(a.input), a.seed, a.state_dict)
+    if not a.bisect:
+        return _verify(a.out_dir, a.model, a.rtol, a.rtol_fp16, _npy_args(a.input), a.seed, a.state_dict)
+    from ncc.api import verify
+    from ncc.bisect import bisect
+
+    inputs = _npy_args(a.input)
+    report = verify(a.out_dir, a.model, state_dict=a.state_dict, rtol=a.rtol, rtol_fp16=a.rtol_fp16, inputs=inputs, seed=a.seed)
+    code = _print_report(report)
+    failing = [m for m in report.modes() if any(not r.passed for r in report.rows if r.mode == m)]
+    if not failing:
+        return code
+    mode = failing[0]
+    tol = a.rtol_fp16 if mode == "vulkan-fp16" else a.rtol
+    result = bisect(a.out_dir, a.model, mode=mode, tol=tol, inputs=inputs, seed=a.seed)
+    print()
+    print(f"bisect ({mode}, tol {tol:.0e}): {sum(c.ok for c in result.checks)} of {len(result.checks)} compared blobs match")
+    print(result.table(limit=a.bisect_rows))
+    print(result.summary())
+    return code
+
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    from ncc.compare import compare_variants, parse_variant, variant_set, variant_sets
+
+    _load_plugins(a)
+    if a.list_variant_sets:
+        for name, desc in variant_sets().items():
+            print(f"{name:<24} {desc}")
+        return 0
+    if a.model is None:
+        raise NccError("compare needs MODEL (an ONNX file)")
+    variants = []
+    for name in a.variants or []:
+        variants += variant_set(name)
+    variants += [parse_variant(v) for v in a.variant or []]
+    try:
+        threads = [int(t) for t in a.threads.split(",") if t]
+    except ValueError:
+        raise NccError(f"--threads '{a.threads}': expected a list like 1,2") from None
+    report = compare_variants(
+        a.model, variants, input_shapes=_shape_args(a.input_shape), threads=threads,
+        repeats=a.repeats, warmup=a.warmup, seed=a.seed, keep=a.keep, inputs=_npy_args(a.input),
+    )  # fmt: skip
+    print(report.table())
+    for path, text in ((a.csv, report.csv), (a.json, report.json)):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text())
+    return 1 if any(r.error for r in report.rows) else 0
 
 
 def cmd_run(a: argparse.Namespace) -> int:
@@ -133,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--rtol-fp16", type=float, default=2e-2, help="max relative error for Vulkan fp16 (default 2e-2)")
         p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
 
+    def add_load_passes(p):
+        p.add_argument(
+            "--load-passes", action="append", metavar="FILE.py|MODULE",
+            help="import a module or file and register the ModulePass subclasses it defines, for --passes (repeatable)",
+        )  # fmt: skip
+
     c = sub.add_parser("compile", help="compile an ONNX or PyTorch model into an ncnn model folder")
     c.add_argument("model", nargs="?", help="model.onnx, file.py:NAME (an nn.Module class or factory) or model.pt2 (torch.export.save)")
     c.add_argument("-o", "--output", help="output folder (gets <stem>.ncnn.param/.bin/.json)")
@@ -146,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--state-dict", metavar="FILE.pt", help="PyTorch: weights for file.py:NAME (torch.load with weights_only=True)")
     c.add_argument("--export", choices=["dynamo", "torchscript"], help="PyTorch: torch's ONNX exporter (default dynamo)")
     c.add_argument("--opset", type=int, help="PyTorch: ONNX opset of the export (default: the exporter's)")
+    add_load_passes(c)
+    c.add_argument("--report", metavar="FILE.json", help="write per-pass op counts and times, the ncnn layer histogram, Vulkan CPU-fallback layers and file sizes")
+    c.add_argument("--stats", action="store_true", help="print the same report as a table")
     add_tolerances(c)
     c.set_defaults(fn=cmd_compile)
 
@@ -154,8 +235,27 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--model", help="the source model: model.onnx (onnxruntime), file.py:NAME or model.pt2 (torch eager); default: the ONNX or .pt2 file recorded in the manifest")
     v.add_argument("--state-dict", metavar="FILE.pt", help="weights for a file.py:NAME model (weights_only=True)")
     v.add_argument("--input", action="append", metavar="NAME=file.npy", help="an input array instead of random data")
+    v.add_argument("--bisect", action="store_true", help="on a mismatch, compare every ncnn blob with its ONNX tensor and name the first layer that diverges (needs the ONNX model)")
+    v.add_argument("--bisect-rows", type=int, default=5, metavar="N", help="rows of the bisect table after the first divergent layer (default 5)")
     add_tolerances(v)
     v.set_defaults(fn=cmd_verify)
+
+    k = sub.add_parser("compare", help="compile one model under several pipelines/options and compare size, Vulkan fallback, latency and error")
+    k.add_argument("model", nargs="?", help="model.onnx")
+    k.add_argument("--variant", action="append", metavar="NAME=SPEC", help="NAME=PIPELINE (a --passes spec or 'default') or NAME='--fp16 --without=PASS --before=PASS:NEW --after=PASS:NEW --passes=PIPELINE' (repeatable)")
+    k.add_argument("--variants", action="append", metavar="SET", help="a built-in or plug-in variant set, e.g. fuse-activation, fp16-weights (repeatable)")
+    k.add_argument("--list-variant-sets", action="store_true", help="list the variant sets and exit")
+    k.add_argument("--input-shape", action="append", metavar="NAME=1x3x224x224", help="static shape of an input (repeatable)")
+    k.add_argument("--input", action="append", metavar="NAME=file.npy", help="an input array instead of random data")
+    k.add_argument("--threads", default="1,2", help="ncnn CPU thread counts to time (default 1,2)")
+    k.add_argument("--repeats", type=int, default=10, help="timed runs per thread count; the median is reported (default 10)")
+    k.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
+    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--csv", metavar="FILE.csv", help="also write the table as CSV")
+    k.add_argument("--json", metavar="FILE.json", help="also write the table as JSON")
+    k.add_argument("--keep", metavar="DIR", help="keep each variant's model folder as DIR/NAME")
+    add_load_passes(k)
+    k.set_defaults(fn=cmd_compare)
 
     r = sub.add_parser("run", help="run a compiled model on .npy inputs and write .npy outputs")
     r.add_argument("out_dir")

@@ -20,6 +20,7 @@ from ncc import __version__
 from ncc.dialects.common import NccError
 from ncc.pipelines import DEFAULT
 from ncc.registry import get_all_dialects, pipeline_passes
+from ncc.tensor_names import track_tensor_names
 
 
 def make_context() -> Context:
@@ -100,9 +101,11 @@ def run_pipeline(
     stats: list[PassStat] = []
     for p in pipeline.passes:
         before = op_histogram(module)
-        t0 = time.perf_counter()
-        p.apply(ctx, module)
-        stats.append(PassStat(p.name, time.perf_counter() - t0, before, op_histogram(module)))
+        with track_tensor_names(module):
+            t0 = time.perf_counter()
+            p.apply(ctx, module)
+            seconds = time.perf_counter() - t0
+        stats.append(PassStat(p.name, seconds, before, op_histogram(module)))
         if print_ir_after_all is not None:
             print_ir_after_all.write(f"// -----// IR after {p.name} //----- //\n")
             Printer(stream=print_ir_after_all).print_op(module)

@@ -1,6 +1,7 @@
 """`ncc-opt`: an xdsl-opt driver with every ncc dialect and pass, for IR tests
 (`// RUN: ncc-opt %s -p onnx-shape-inference | filecheck %s`). `-t ncnn-param` prints the
-`.param` text of an ncnn-dialect module."""
+`.param` text of an ncnn-dialect module. `--load-passes FILE.py|MODULE` registers plug-in
+passes (see `ncc.plugins`)."""
 
 from __future__ import annotations
 
@@ -57,12 +58,30 @@ class NccOptMain(xDSLOptMain):
         self.available_frontends["onnx"] = parse_onnx
 
 
+def take_load_passes(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split `--load-passes X` / `--load-passes=X` off the arguments: the plug-ins must be
+    registered before xDSLOptMain reads its pass table."""
+    rest, targets = [], []
+    it = iter(args)
+    for a in it:
+        if a == "--load-passes":
+            targets.append(next(it, ""))
+        elif a.startswith("--load-passes="):
+            targets.append(a.split("=", 1)[1])
+        else:
+            rest.append(a)
+    return rest, targets
+
+
 def main(args: Sequence[str] | None = None) -> None:
     import sys
 
     from ncc.dialects.common import NccError
+    from ncc.plugins import load_all
 
+    args, plugins = take_load_passes(sys.argv[1:] if args is None else args)
     try:
+        load_all(plugins)
         NccOptMain(args=args).run()
     except NccError as e:
         print(f"ncc-opt: error: {e}", file=sys.stderr)

@@ -9,6 +9,23 @@ from xdsl.passes import ModulePass
 
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """ncc's own passes, then the plug-in passes (`ncc.plugins`: the `ncc.passes` entry-point
+    group and `--load-passes` modules), which cannot shadow a built-in name."""
+    from ncc.plugins import entry_point_passes, loaded_passes
+
+    builtin = _builtin_passes()
+    return {**loaded_passes(), **entry_point_passes(builtin_pass_names()), **builtin}
+
+
+_XDSL_GENERIC = frozenset({"cse", "dce", "canonicalize"})
+
+
+def builtin_pass_names() -> set[str]:
+    """Names no plug-in may take: ncc's passes and the xDSL passes a pipeline may name."""
+    return set(_builtin_passes()) | _XDSL_GENERIC
+
+
+def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     def set_input_shapes():
         from ncc.lowering.onnx.set_input_shapes import SetInputShapesPass
 
@@ -38,6 +55,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         from ncc.lowering.onnx.fold_batchnorm import OnnxFoldBatchNormPass
 
         return OnnxFoldBatchNormPass
+
+    def onnx_batch_layout():
+        from ncc.lowering.onnx.batch_layout import OnnxBatchLayoutPass
+
+        return OnnxBatchLayoutPass
 
     def convert_onnx_to_ncnn():
         from ncc.lowering.onnx_to_ncnn import ConvertOnnxToNcnnPass
@@ -71,6 +93,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "onnx-canonicalize": onnx_canonicalize,
         "onnx-simplify": onnx_simplify,
         "onnx-fold-batchnorm": onnx_fold_batchnorm,
+        "onnx-batch-layout": onnx_batch_layout,
         "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
         "ncnn-fuse-activation": ncnn_fuse_activation,
         "ncnn-fold-reshapes": ncnn_fold_reshapes,
@@ -111,4 +134,9 @@ def get_all_dialects():
 
         return NCNN
 
-    return {"onnx": onnx, "ncnn": ncnn}
+    def layout():
+        from ncc.dialects.layout import LAYOUT
+
+        return LAYOUT
+
+    return {"onnx": onnx, "ncnn": ncnn, "layout": layout}

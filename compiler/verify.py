@@ -114,14 +114,21 @@ def onnxruntime_reference(model: str | os.PathLike[str]) -> Callable[[dict], dic
     return run
 
 
-def run_ncnn(
+def run_ncnn_blobs(
     manifest: dict,
     folder: Path,
     inputs: Mapping[str, np.ndarray],
     mode: str,
+    blobs: Sequence[str],
+    *,
     threads: int = 1,
-) -> dict[str, np.ndarray] | None:
-    """Outputs by ONNX name in ONNX shapes; None when the mode has no device."""
+    keep_blobs: bool = False,
+    time_runs: int = 0,
+    warmup: int = 2,
+    time_threads: Sequence[int] = (),
+) -> tuple[dict[str, np.ndarray], dict[int, list[float]]] | None:
+    """Run the runner subprocess once: the named blobs as raw Mat arrays, and in timing mode
+    (`time_runs` > 0) the seconds of each timed run per thread count. None: no device."""
     with tempfile.TemporaryDirectory(prefix="ncc-run-") as tmp:
         feed = {}
         for entry in manifest["inputs"]:
@@ -132,9 +139,14 @@ def run_ncnn(
             sys.executable, "-m", "ncc.runtime.ncnn_runner",
             str(folder / manifest["param"]), str(folder / manifest["bin"]),
             str(Path(tmp) / "in.npz"), str(Path(tmp) / "out.npz"),
-            "--mode", mode, "--threads", str(threads),
-            "--extract", *[o["blob"] for o in manifest["outputs"]],
+            "--mode", mode, "--threads", str(threads), "--extract", *blobs,
         ]  # fmt: skip
+        if keep_blobs:
+            cmd.append("--keep-blobs")
+        if time_runs > 0:
+            cmd += ["--time", str(time_runs), "--warmup", str(warmup), "--timings", str(Path(tmp) / "t.json")]
+            if time_threads:
+                cmd += ["--time-threads", ",".join(str(t) for t in time_threads)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode == NO_DEVICE:
             return None
@@ -145,6 +157,28 @@ def run_ncnn(
             raise NccError(f"ncnn {mode} run failed: {detail[0]}")
         with np.load(Path(tmp) / "out.npz") as z:
             raw = {k: z[k] for k in z.files}
+        timings = {}
+        if time_runs > 0:
+            timings = {int(k): v for k, v in json.loads((Path(tmp) / "t.json").read_text()).items()}
+    return raw, timings
+
+
+def run_ncnn(
+    manifest: dict,
+    folder: Path,
+    inputs: Mapping[str, np.ndarray],
+    mode: str,
+    threads: int = 1,
+) -> dict[str, np.ndarray] | None:
+    """Outputs by ONNX name in ONNX shapes; None when the mode has no device."""
+    got = run_ncnn_blobs(manifest, folder, inputs, mode, [o["blob"] for o in manifest["outputs"]], threads=threads)
+    if got is None:
+        return None
+    return outputs_by_name(manifest, got[0], mode)
+
+
+def outputs_by_name(manifest: dict, raw: Mapping[str, np.ndarray], mode: str) -> dict[str, np.ndarray]:
+    """The manifest's outputs, by ONNX name and in ONNX shapes, from raw extracted blobs."""
     outs = {}
     for entry in manifest["outputs"]:
         arr = raw[entry["blob"]]

@@ -177,8 +177,40 @@ def emit_model(module: ModuleOp, stem: str = "model", fp16: bool = False) -> Emi
         ],
         "layers": len(lines),
         "layer_types": sorted(set(layer_types)),
+        "tensors": _tensor_map(block, ret, blob_name, input_names, output_names),
     }
     return EmittedModel(param, bytes(weights), manifest, layer_types)
+
+
+def _tensor_map(block, ret, blob_name, input_names, output_names) -> dict[str, dict[str, Any]]:
+    """blob → the ONNX tensor it holds (from `onnx_outputs`, see `ncc.tensor_names`), in
+    .param order: what `ncc verify --bisect` compares layer by layer. `shape` is the blob's
+    logical shape; the ONNX tensor holds the same values in C order (`layout: reshape`)."""
+    from ncc.tensor_names import tensor_names
+
+    named: list[tuple[SSAValue, str]] = list(zip(block.args, input_names))
+    for op in block.ops:
+        if op is ret:
+            continue
+        named += [(r, n) for r, n in zip(op.results, tensor_names(op), strict=True) if n]
+        if op.name == "ncnn.Split":  # each output is a copy of the input
+            src = dict(named).get(op.operands[0])
+            named += [(r, src) for r in op.results if src]
+    outputs = dict(zip(ret.operands, output_names))
+    named = [(v, outputs.get(v, n)) for v, n in named]
+    named += [(v, n) for v, n in outputs.items() if v not in dict(named)]
+    out: dict[str, dict[str, Any]] = {}
+    for v, onnx_name in named:
+        shape = static_shape(v.type)
+        if shape is None or v not in blob_name:
+            continue
+        out[blob_name[v]] = {
+            "onnx": onnx_name,
+            "shape": list(shape),
+            "mat_shape": list(mat_shape(shape)),
+            "layout": "reshape",
+        }
+    return out
 
 
 def _layer_weights(op: NcnnLayer, fp16: bool) -> bytes:

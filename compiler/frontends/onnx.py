@@ -244,8 +244,12 @@ def _import_node(node, node_name, opset, values, builder, get_no_value, constant
     else:
         op = _create_typed(cls, node, inputs, attrs, opset, values, get_no_value)
     op.attributes["onnx_node"] = StringAttr(node_name)
-    builder.insert(op)
     results = list(op.results)
+    # the ONNX tensor each result stands for, aligned as `values` is filled below
+    names = [n for n in node.output][: len(results)]
+    if any(names):
+        op.attributes["onnx_outputs"] = ArrayAttr([StringAttr(n) for n in names + [""] * (len(results) - len(names))])
+    builder.insert(op)
     present = [n for n in node.output]
     k = 0
     for name in present:

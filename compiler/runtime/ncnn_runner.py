@@ -3,11 +3,18 @@
     python -m ncc.runtime.ncnn_runner PARAM BIN INPUTS.npz OUTPUTS.npz --mode cpu|vulkan-fp32|vulkan-fp16
 
 `cpu` and `vulkan-fp32` force fp32 storage and arithmetic; `vulkan-fp16` is ncnn's default.
-                                      [--extract BLOB ...] [--threads N]
+                                      [--extract BLOB ...] [--threads N] [--keep-blobs]
+                                      [--time N --warmup K --time-threads 1,2 --timings T.json]
 
 INPUTS.npz holds one float32 array per input blob, already in Mat shape; OUTPUTS.npz gets
 one array per extracted blob (default: out0, out1, … as named in the .param). Exit code 3
 means the mode is unavailable (no Vulkan device). Uses only numpy and ncnn.
+
+`--keep-blobs` turns ncnn's light mode off, so extracting many intermediate blobs computes
+each layer once. Timing mode (`--time N`): after the run above, for each thread count of
+`--time-threads` (default: `--threads`), load the net again, run it `--warmup` times, then
+time N runs (a fresh extractor, the inputs, every output extracted); T.json gets
+`{"THREADS": [seconds, ...]}`.
 """
 
 from __future__ import annotations
@@ -38,8 +45,7 @@ def _blobs_of_param(path: str) -> tuple[list[str], list[str]]:
     return inputs, outputs
 
 
-def run(param: str, bin_path: str, inputs: dict[str, np.ndarray], mode: str,
-        extract: list[str] | None = None, threads: int = 1) -> dict[str, np.ndarray]:
+def _load(param: str, bin_path: str, mode: str, threads: int):
     import ncnn
 
     net = ncnn.Net()
@@ -61,24 +67,60 @@ def run(param: str, bin_path: str, inputs: dict[str, np.ndarray], mode: str,
         raise RuntimeError(f"ncnn could not load {param}")
     if net.load_model(bin_path) != 0:
         raise RuntimeError(f"ncnn could not load {bin_path}")
-    keep = []
+    return net
+
+
+def _mats(inputs: dict[str, np.ndarray]) -> dict:
+    import ncnn
+
+    # a Mat wrapping numpy memory must be cloned (see reference §6); the clone owns its data
+    return {k: ncnn.Mat(np.ascontiguousarray(a, dtype=np.float32)).clone() for k, a in inputs.items()}
+
+
+def _forward(net, mats: dict, names: list[str], keep_blobs: bool = False) -> dict:
     ex = net.create_extractor()
-    for name, arr in inputs.items():
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
-        mat = ncnn.Mat(arr).clone()  # a Mat wrapping numpy memory must be cloned (see reference §6)
-        keep.append((arr, mat))
+    if keep_blobs:
+        ex.set_light_mode(False)
+    for name, mat in mats.items():
         if ex.input(name, mat) != 0:
             raise RuntimeError(f"ncnn has no input blob {name}")
-    names = extract or _blobs_of_param(param)[1]
     results = {}
     for name in names:
         ret, out = ex.extract(name)
         if ret != 0:
             raise RuntimeError(f"ncnn could not extract blob {name} (code {ret})")
-        results[name] = np.array(out).copy()
+        results[name] = out
     del ex
+    return results
+
+
+def run(param: str, bin_path: str, inputs: dict[str, np.ndarray], mode: str,
+        extract: list[str] | None = None, threads: int = 1, keep_blobs: bool = False) -> dict[str, np.ndarray]:
+    net = _load(param, bin_path, mode, threads)
+    mats = _mats(inputs)
+    names = extract or _blobs_of_param(param)[1]
+    results = {k: np.array(v).copy() for k, v in _forward(net, mats, names, keep_blobs).items()}
     net.clear()
     return results
+
+
+def time_runs(param: str, bin_path: str, inputs: dict[str, np.ndarray], mode: str,
+              threads: int, repeats: int, warmup: int) -> list[float]:
+    """Seconds of each of `repeats` full runs (fresh extractor, inputs, every output)."""
+    import time
+
+    net = _load(param, bin_path, mode, threads)
+    mats = _mats(inputs)
+    names = _blobs_of_param(param)[1]
+    for _ in range(warmup):
+        _forward(net, mats, names)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        _forward(net, mats, names)
+        times.append(time.perf_counter() - t0)
+    net.clear()
+    return times
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,15 +132,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", default="cpu", choices=["cpu", "vulkan-fp32", "vulkan-fp16"])
     ap.add_argument("--extract", nargs="*")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--keep-blobs", action="store_true", help="light mode off (many intermediate blobs)")
+    ap.add_argument("--time", type=int, default=0, metavar="N", help="also time N runs")
+    ap.add_argument("--warmup", type=int, default=2, metavar="K")
+    ap.add_argument("--time-threads", metavar="1,2", help="thread counts to time (default: --threads)")
+    ap.add_argument("--timings", metavar="T.json", help="where timing mode writes its seconds")
     a = ap.parse_args(argv)
     with np.load(a.inputs) as z:
         inputs = {k: z[k] for k in z.files}
     try:
-        results = run(a.param, a.bin, inputs, a.mode, a.extract, a.threads)
+        results = run(a.param, a.bin, inputs, a.mode, a.extract, a.threads, a.keep_blobs)
+        timings = {}
+        if a.time > 0:
+            counts = [int(t) for t in a.time_threads.split(",")] if a.time_threads else [a.threads]
+            for t in counts:
+                timings[str(t)] = time_runs(a.param, a.bin, inputs, a.mode, t, a.time, a.warmup)
     except RuntimeError as e:
         print(f"ncnn_runner: {e}", file=sys.stderr)
         return 1
     np.savez(a.outputs, **results)
+    if a.timings:
+        import json
+
+        with open(a.timings, "w") as fh:
+            json.dump(timings, fh)
     return 0
 
 
