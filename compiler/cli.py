@@ -49,9 +49,10 @@ def _report(a: argparse.Namespace, result) -> None:
 
 
 def cmd_compile(a: argparse.Namespace) -> int:
-    from ncc.driver import build_pipeline, compile_onnx, pipeline_spec
+    from ncc.driver import build_pipeline, compile_onnx, pipeline_spec, with_batch_strategy
 
     _load_plugins(a)
+    a.passes = with_batch_strategy(a.passes, a.batch_strategy)
     if a.print_pipeline:
         print(pipeline_spec(build_pipeline(a.passes, _shape_args(a.input_shape))))
         if a.model is None:
@@ -75,10 +76,21 @@ def cmd_compile(a: argparse.Namespace) -> int:
         return 0
     m = result.manifest
     print(f"ncc: compiled {a.model} → {result.param} ({m['layers']} layers, {result.bin.stat().st_size} bytes of weights)")
+    _print_batch_layout(m)
     _report(a, result)
     if a.verify:
         return _verify(result.out_dir, a.model, a.rtol, a.rtol_fp16, {}, a.seed)
     return 0
+
+
+def _print_batch_layout(manifest: dict) -> None:
+    batch = manifest.get("batch_layout")
+    if batch:
+        others = ", ".join(s for s in ("grouped", "conv3d", "batch-axis") if s != batch["strategy"])
+        print(
+            f"ncc: a batch of {batch['frames']} frames carries data; placed with --batch-strategy "
+            f"{batch['strategy']} (also possible: {others})"
+        )
 
 
 def _compile_torch(a: argparse.Namespace, ir_stream) -> int:
@@ -97,6 +109,7 @@ def _compile_torch(a: argparse.Namespace, ir_stream) -> int:
         return 0
     m = result.manifest
     print(f"ncc: compiled {a.model} → {result.param} ({m['layers']} layers, {result.bin.stat().st_size} bytes of weights)")
+    _print_batch_layout(m)
     _report(a, result)
     if a.verify:
         report = verify(result, rtol=a.rtol, rtol_fp16=a.rtol_fp16, seed=a.seed)
@@ -220,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass to stderr (weights print as keys)")
     c.add_argument("--stop-after", metavar="PASS", help="stop after PASS and write the IR (<stem>.mlir) instead of ncnn files")
     c.add_argument("--fp16", action="store_true", help="store weights as fp16 in the .bin")
+    c.add_argument(
+        "--batch-strategy", choices=["grouped", "conv3d", "batch-axis"],
+        help="how a batch of N > 1 frames is placed in ncnn (default grouped: any ncnn version, all on Vulkan)",
+    )  # fmt: skip
     c.add_argument("--verify", action="store_true", help="verify the result against onnxruntime, or torch eager for a PyTorch model (as `ncc verify`)")
     c.add_argument("--state-dict", metavar="FILE.pt", help="PyTorch: weights for file.py:NAME (torch.load with weights_only=True)")
     c.add_argument("--export", choices=["dynamo", "torchscript"], help="PyTorch: torch's ONNX exporter (default dynamo)")

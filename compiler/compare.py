@@ -163,6 +163,17 @@ def _weights() -> list[Variant]:
     ]
 
 
+def _batch_strategies() -> list[Variant]:
+    from ncc.driver import with_batch_strategy
+    from ncc.lowering.onnx.batch_layout import STRATEGIES
+
+    return [
+        Variant(s, with_batch_strategy(None, s), description=f"onnx-batch-layout{{strategy={s}}}")
+        for s in STRATEGIES
+    ]
+
+
+register_variant_set("batch-strategies", _batch_strategies, "grouped / conv3d / batch-axis placement of a data-carrying batch")
 register_variant_set("fuse-activation", _fuse_activation, "with / without ncnn-fuse-activation")
 register_variant_set("fp16-weights", _weights, "fp32 / fp16 weights in the .bin")
 

@@ -39,6 +39,21 @@ def _spec_with_shapes(spec: str, shapes: str) -> str:
     return re.sub(r"set-input-shapes(?!\{)", f'set-input-shapes{{shapes="{shapes}"}}', spec)
 
 
+def with_batch_strategy(spec: str | None, strategy: str | None) -> str | None:
+    """The pipeline with `onnx-batch-layout` set to `strategy` (grouped | conv3d | batch-axis)."""
+    if not strategy:
+        return spec
+    from ncc.lowering.onnx.batch_layout import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        raise NccError(f"--batch-strategy {strategy}: choose from {', '.join(STRATEGIES)}")
+    spec = spec or DEFAULT
+    new, count = re.subn(r"onnx-batch-layout(\{[^}]*\})?", f"onnx-batch-layout{{strategy={strategy}}}", spec)
+    if not count:
+        raise NccError("--batch-strategy: the pipeline has no onnx-batch-layout pass")
+    return new
+
+
 def build_pipeline(
     spec: str | None = None,
     input_shapes: str = "",
@@ -206,11 +221,25 @@ def compile_module(
         e.file = e.file or label
         raise
     extra = {"source": source, "ncc_version": __version__, "pipeline": spec, **(manifest_extra or {})}
+    batch = batch_layout_of(module)
+    if batch is not None:
+        extra["batch_layout"] = batch
     out = write_model_dir(emitted, out_dir, stem, extra)
     return CompileResult(
         out, out / f"{stem}.ncnn.param", out / f"{stem}.ncnn.bin", out / f"{stem}.ncnn.json",
         {**emitted.manifest, **extra}, spec, stats, module,
     )  # fmt: skip
+
+
+def batch_layout_of(module: ModuleOp) -> dict[str, Any] | None:
+    """What `onnx-batch-layout` did: {"frames": N, "strategy": …}, or None."""
+    from ncc.lowering.onnx.graph import functions
+
+    for f in functions(module):
+        attr = f.attributes.get("ncc.batch_layout")
+        if attr is not None:
+            return {k: (v.data if hasattr(v, "data") and isinstance(v.data, str) else v.value.data) for k, v in attr.data.items()}
+    return None
 
 
 def _write_ir(module: ModuleOp, out_dir, stem: str, spec: str, stats) -> CompileResult:

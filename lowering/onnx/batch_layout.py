@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, i64
+from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -46,6 +46,7 @@ from ncc.dialects.onnx import reduce as RED
 from ncc.dialects.onnx.elementwise import BinaryOp, CastOp, ClipOp, SoftmaxOp, UnaryOp, WhereOp
 from ncc.dialects.onnx.base import ConstantOp, OnnxOp, const_value, typed
 from ncc.dialects.onnx.tensor import FlattenOp, ReshapeOp, TransposeOp
+from ncc.lowering.onnx.graph import functions, graph_ops
 
 STRATEGIES = ("grouped", "conv3d", "batch-axis")
 
@@ -295,6 +296,16 @@ class CancelBatchMoves(RewritePattern):
                 rewriter.replace(op, [], [op.input.owner.input])
 
 
+def _data_carrying_batch(module: ModuleOp) -> int | None:
+    """N when some image op takes a batch of N > 1 frames, else None."""
+    for o in graph_ops(module):
+        if isinstance(o, _IMAGE_OPS):
+            s = static_shape(o.operands[0].type)
+            if s is not None and len(s) >= 3 and s[0] > 1:
+                return s[0]
+    return None
+
+
 @dataclass(frozen=True)
 class OnnxBatchLayoutPass(ModulePass):
     """Rewrite image ops (conv, pooling, norms, resize) whose input carries a batch of N > 1
@@ -307,6 +318,13 @@ class OnnxBatchLayoutPass(ModulePass):
         if self.strategy not in STRATEGIES:
             raise NccError(
                 f"unknown batch strategy '{self.strategy}' (choose from {', '.join(STRATEGIES)})"
+            )
+        frames = _data_carrying_batch(op)
+        if frames is None:
+            return
+        for f in functions(op):
+            f.attributes["ncc.batch_layout"] = DictionaryAttr(
+                {"frames": IntegerAttr(frames, i64), "strategy": StringAttr(self.strategy)}
             )
         if self.strategy == "batch-axis":
             PatternRewriteWalker(FramesInBatchAxis(), apply_recursively=False).rewrite_module(op)
