@@ -473,10 +473,23 @@ def export_onnx(
     try:
         with _quiet(verbose, log), _eval_mode(model):
             if export == "dynamo":
-                program = torch.onnx.export(
-                    model, args, dynamo=True, input_names=arg_names, output_names=output_names,
-                    opset_version=opset, verbose=False, external_data=False,
-                )  # fmt: skip
+                try:
+                    program = torch.onnx.export(
+                        model, args, dynamo=True, input_names=arg_names, output_names=output_names,
+                        opset_version=opset, verbose=False, external_data=False,
+                    )  # fmt: skip
+                except Exception as e:  # noqa: BLE001 - retried once, below
+                    if "adaptive_avg_pool3d" not in str(e) or not isinstance(model, torch.nn.Module):
+                        raise
+                    # torch 2.13's exporter has no translation for 3-D adaptive average pooling
+                    # (only the 2-D op is decomposed); the even-split case is a plain avg_pool3d
+                    program = torch.export.export(model, tuple(args)).run_decompositions(
+                        {torch.ops.aten.adaptive_avg_pool3d.default: adaptive_avg_pool3d_as_avg_pool}
+                    )
+                    program = torch.onnx.export(
+                        program, args, dynamo=True, input_names=arg_names, output_names=output_names,
+                        opset_version=opset, verbose=False, external_data=False,
+                    )  # fmt: skip
                 proto = program.model_proto
             else:
                 buf = io.BytesIO()
@@ -616,3 +629,15 @@ def _quiet(verbose: bool, log: _Log) -> Iterator[None]:
         sink.close()
         for name, level in saved_levels.items():
             logging.getLogger(name).setLevel(level)
+
+
+def adaptive_avg_pool3d_as_avg_pool(x, output_size):
+    """`adaptive_avg_pool3d` as the `avg_pool3d` it equals when each output size divides the
+    input size (a decomposition for torch's dynamo exporter, which has none)."""
+    import torch
+
+    sizes = x.shape[-3:]
+    if any(i % o for i, o in zip(sizes, output_size, strict=True)):
+        raise NotImplementedError(f"adaptive pooling {list(sizes)} → {list(output_size)} is not an even split")
+    kernel = [i // o for i, o in zip(sizes, output_size, strict=True)]
+    return torch.ops.aten.avg_pool3d.default(x, kernel, kernel)

@@ -120,6 +120,32 @@ class Convolution3DOp(NcnnLayer):
     WEIGHTS: ClassVar = _CONV_WEIGHTS
 
 
+@irdl_op_definition
+class Deconvolution3DOp(NcnnLayer):
+    """3-D transposed convolution on a 4-D Mat (c, d, h, w); weight (out, in, kd, kh, kw),
+    i.e. torch's (in, out, kd, kh, kw) transposed. The full output ((d-1)*stride_d + extent
+    + output_pad_behind, likewise h and w) is cropped by the pads. CPU only."""
+
+    name = "ncnn.Deconvolution3D"
+    VULKAN: ClassVar[bool] = False
+    PARAMS: ClassVar = {
+        **_CONV_2D,
+        "kernel_d": Param(21, None),  # default: kernel_w
+        "dilation_d": Param(22, None),  # default: dilation_w
+        "stride_d": Param(23, None),  # default: stride_w
+        "pad_front": Param(24, None),  # default: pad_left
+        "pad_behind": Param(17, None),  # default: pad_front
+        "output_pad_right": Param(18, 0),
+        "output_pad_bottom": Param(19, None),  # default: output_pad_right
+        "output_pad_behind": Param(20, None),  # default: output_pad_right
+        # ids differ from 2-D Deconvolution's output_w (20) / output_h (21)
+        "output_w": Param(25, 0),
+        "output_h": Param(26, None),  # default: output_w
+        "output_d": Param(27, None),  # default: output_w
+    }
+    WEIGHTS: ClassVar = _CONV_WEIGHTS
+
+
 _POOL_2D = {
     "pooling_type": Param(0, 0),  # 0 max, 1 avg
     "kernel_w": Param(1, 0),
@@ -300,6 +326,6 @@ class ReductionOp(NcnnLayer):
 
 LAYERS: list[type[NcnnLayer]] = [
     ConvolutionOp, ConvolutionDepthWiseOp, DeconvolutionOp, DeconvolutionDepthWiseOp,
-    Convolution3DOp, PoolingOp, Pooling3DOp, InnerProductOp, GemmOp, MatMulOp, BatchNormOp,
-    LayerNormOp, InstanceNormOp, InterpOp, ReductionOp,
+    Convolution3DOp, Deconvolution3DOp, PoolingOp, Pooling3DOp, InnerProductOp, GemmOp,
+    MatMulOp, BatchNormOp, LayerNormOp, InstanceNormOp, InterpOp, ReductionOp,
 ]  # fmt: skip

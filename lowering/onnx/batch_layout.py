@@ -65,7 +65,7 @@ _IMAGE_OPS = (
 
 def _const(rewriter: PatternRewriter, array: np.ndarray, hint: str) -> SSAValue:
     c = ConstantOp.from_array(array, hint)
-    rewriter.insert_op(c)
+    rewriter.insert(c)
     return c.output
 
 
@@ -76,7 +76,7 @@ def _reshape(rewriter: PatternRewriter, v: SSAValue, shape: tuple[int, ...], nod
     )
     if node is not None:
         op.attributes["onnx_node"] = node
-    rewriter.insert_op(op)
+    rewriter.insert(op)
     return op.reshaped
 
 
@@ -89,7 +89,7 @@ def _transpose(rewriter: PatternRewriter, v: SSAValue, perm: tuple[int, ...], no
     )
     if node is not None:
         op.attributes["onnx_node"] = node
-    rewriter.insert_op(op)
+    rewriter.insert(op)
     return op.results[0]
 
 
@@ -141,7 +141,7 @@ class GroupFrames(RewritePattern):
         elif isinstance(op, N.ResizeOp) and len(operands) > 3 and const_value(operands[3]) is not None:
             operands[3] = _const(rewriter, np.asarray(grouped_out.get_shape(), np.int64), "sizes")
         new = _clone(op, operands, grouped_out, props)
-        rewriter.insert_op(new)
+        rewriter.insert(new)
         y = _reshape(rewriter, new.results[0], out, node)
         rewriter.replace(op, [], [y])
 
@@ -194,7 +194,7 @@ class FramesAsDepth(RewritePattern):
             return GroupFrames().match_and_rewrite(op, rewriter)
         out5 = (1, out[1], n, *out[2:])
         new = _clone(op, operands, typed(out5, op.results[0].type), props)
-        rewriter.insert_op(new)
+        rewriter.insert(new)
         y4 = _reshape(rewriter, new.results[0], (out[1], n, *out[2:]), node)
         y = _transpose(rewriter, y4, (1, 0, 2, 3), node)
         rewriter.replace(op, [], [y])
@@ -210,12 +210,12 @@ class FramesInBatchAxis(RewritePattern):
         if s is None or out is None or len(s) < 3 or s[0] == 1:
             return
         frames = DimToBatchOp.make(op.operands[0])
-        rewriter.insert_op(frames)
+        rewriter.insert(frames)
         operands = [frames.output, *op.operands[1:]]
         if isinstance(op, N.ResizeOp) and len(operands) > 3 and const_value(operands[3]) is not None:
             operands[3] = _const(rewriter, np.asarray((1, *out[1:]), np.int64), "sizes")
         new = _clone(op, operands, typed((1, *out[1:]), op.results[0].type))
-        rewriter.insert_op(new)
+        rewriter.insert(new)
         back = BatchToDimOp.make(new.results[0], s[0])
         rewriter.replace(op, [back], [back.output])
 
@@ -281,7 +281,7 @@ class HoistBatchToDim(RewritePattern):
                 return
             frames.append(f)
         new = _clone(op, frames, typed((1, *out[1:]), op.results[0].type))
-        rewriter.insert_op(new)
+        rewriter.insert(new)
         back = BatchToDimOp.make(new.results[0], n)
         rewriter.replace(op, [back], [back.output])
 

@@ -49,7 +49,8 @@ class FoldBatchNormIntoConv(RewritePattern):
         new_b = (b - mean) * s + bias
         w_op = ConstantOp.from_array(new_w.astype(np.float32), "bnfold.w")
         b_op = ConstantOp.from_array(new_b.astype(np.float32), "bnfold.b")
-        rewriter.insert_op([w_op, b_op])
+        rewriter.insert(w_op)
+        rewriter.insert(b_op)
         operands = list(conv.operands)
         operands[1] = w_op.output
         if len(operands) > 2:
@@ -60,7 +61,7 @@ class FoldBatchNormIntoConv(RewritePattern):
             properties=dict(conv.properties),
             attributes=dict(conv.attributes),
         )
-        rewriter.insert_op(new_conv)
+        rewriter.insert(new_conv)
         rewriter.replace(bn, [], [new_conv.results[0]])
         rewriter.erase(conv)
 

@@ -186,8 +186,8 @@ class ConvToConvolution(OnnxToNcnnPattern):
 
 
 class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
-    """ConvTranspose → Deconvolution / DeconvolutionDepthWise. ncnn wants the weight as
-    (group, out/g, in/g, k...) where ONNX has (in, out/g, k...)."""
+    """ConvTranspose → Deconvolution / DeconvolutionDepthWise, Deconvolution3D (3-D, group 1).
+    ncnn wants the weight as (group, out/g, in/g, k...) where ONNX has (in, out/g, k...)."""
 
     OP = onnx_nn.ConvTransposeOp
 
@@ -199,10 +199,12 @@ class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
         bias = const_input(op, b, 2, "the bias B", required=False)
         out = op.out_shape()
         spatial = len(x) - 2
-        if spatial not in (1, 2):
+        if spatial not in (1, 2, 3):
             raise b.error(f"{spatial}-D transposed convolution is not supported")
         g = op.geometry()
         group = op.attr("group", 1)
+        if spatial == 3 and group != 1:
+            raise b.error("grouped 3-D transposed convolution is not supported")
         cin, cout_g = w.shape[0], w.shape[1]
         k = w.shape[2:]
         wt = w.reshape(group, cin // group, cout_g, *k).swapaxes(1, 2)
@@ -210,14 +212,20 @@ class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
             "num_output": cout_g * group,
             "bias_term": int(bias is not None),
             "weight_data_size": int(w.size),
-            **_conv_hw(g, spatial),
+            **_conv_hw(g, min(spatial, 2)),
         }
         opad = g.ceil_extra
         params["output_pad_right"] = opad[-1]
-        params["output_pad_bottom"] = opad[-2] if spatial == 2 else 0
+        params["output_pad_bottom"] = opad[-2] if spatial >= 2 else 0
         weights = {"weight": np.ascontiguousarray(wt).reshape(-1)}
         if bias is not None:
             weights["bias"] = bias
+        if spatial == 3:
+            params.update(
+                kernel_d=g.kernel[0], stride_d=g.strides[0], dilation_d=g.dilations[0],
+                pad_front=g.pads_begin[0], pad_behind=g.pads_end[0], output_pad_behind=opad[0],
+            )  # fmt: skip
+            return emit(b, N.Deconvolution3DOp, [op.X], out[1:], out, op.Y.type, params, weights)
         cls = N.DeconvolutionOp
         if group != 1:
             cls = N.DeconvolutionDepthWiseOp

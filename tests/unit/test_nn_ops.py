@@ -142,6 +142,8 @@ def test_conv_shape(x, w, attrs):
         ((1, 3, 5, 4), (3, 2, 3, 3), {"strides": [2, 2], "output_shape": [10, 7]}),
         ((1, 3, 5, 4), (3, 2, 3, 3), {"strides": [2, 2], "auto_pad": "SAME_UPPER"}),
         ((1, 3, 5, 4), (3, 2, 3, 3), {"dilations": [2, 2]}),
+        ((1, 4, 5, 3, 4), (4, 3, 3, 2, 3),
+         {"strides": [2, 1, 2], "pads": [1, 0, 1, 0, 1, 0], "output_padding": [1, 0, 1], "dilations": [1, 2, 1]}),
     ],
 )
 def test_conv_transpose_shape(x, w, attrs):
@@ -269,6 +271,10 @@ def test_param_ids_unique_and_dependent_defaults():
         N.PoolingOp: ["kernel_h", "stride_h", "pad_right", "pad_top", "pad_bottom", "out_h"],
         N.Pooling3DOp: ["kernel_d", "stride_d", "pad_front", "pad_behind", "out_d"],
         N.Convolution3DOp: ["kernel_d", "dilation_d", "stride_d", "pad_front", "pad_behind"],
+        N.Deconvolution3DOp: [
+            "kernel_h", "kernel_d", "dilation_d", "stride_d", "pad_right", "pad_front", "pad_behind",
+            "output_pad_bottom", "output_pad_behind", "output_h", "output_d",
+        ],
     }
     for cls, keys in dependent.items():
         for k in keys:
@@ -287,6 +293,11 @@ def test_param_ids_match_ncnn():
     assert N.ConvolutionDepthWiseOp.PARAMS["group"].id == 7
     assert N.Convolution3DOp.PARAMS["pad_behind"].id == 17
     assert N.Pooling3DOp.PARAMS["pad_behind"].id == 16
+    d3 = N.Deconvolution3DOp.PARAMS
+    assert [d3[k].id for k in ("kernel_d", "dilation_d", "stride_d", "pad_front", "pad_behind")] == [21, 22, 23, 24, 17]
+    assert [d3[k].id for k in ("output_pad_right", "output_pad_bottom", "output_pad_behind")] == [18, 19, 20]
+    assert [d3[k].id for k in ("output_w", "output_h", "output_d")] == [25, 26, 27]
+    assert [d3[k].id for k in ("activation_type", "activation_params")] == [9, 10]
     assert N.ReductionOp.PARAMS["fixbug0"].id == 5
     assert N.ReductionOp.PARAMS["reduce_all"].default == 1
     assert N.LayerNormOp.PARAMS["eps"].default == pytest.approx(0.001)
@@ -297,12 +308,14 @@ def test_param_ids_match_ncnn():
 
 def test_weight_tags_match_loaders():
     tags = lambda cls: [(w.name, w.tagged) for w in cls.WEIGHTS]  # noqa: E731
-    for cls in (N.ConvolutionOp, N.ConvolutionDepthWiseOp, N.DeconvolutionOp, N.Convolution3DOp, N.InnerProductOp):
+    convs = (N.ConvolutionOp, N.ConvolutionDepthWiseOp, N.DeconvolutionOp, N.Convolution3DOp, N.Deconvolution3DOp)
+    for cls in (*convs, N.InnerProductOp):
         assert tags(cls) == [("weight", True), ("bias", False)], cls.name
     assert tags(N.BatchNormOp) == [("slope", False), ("mean", False), ("var", False), ("bias", False)]
     assert tags(N.GemmOp) == [("A", True), ("B", True), ("C", True)]
     assert tags(N.LayerNormOp) == tags(N.InstanceNormOp) == [("gamma", False), ("beta", False)]
     assert not N.MatMulOp.VULKAN and not N.Convolution3DOp.VULKAN and not N.Pooling3DOp.VULKAN
+    assert not N.Deconvolution3DOp.VULKAN
 
 
 # --------------------------------------------------------------------------- conversions on IR
@@ -377,6 +390,34 @@ def test_conv_transpose_weight_layout():
     assert layer.param("output_pad_right") == 1 and layer.param("output_pad_bottom") == 1
 
 
+def test_conv_transpose_3d_to_deconvolution3d():
+    w = rand(4, 3, 3, 2, 1)  # (in, out, kd, kh, kw)
+
+    def body(args):
+        c, bias = const(w), const(rand(3))
+        op = node(O.ConvTransposeOp, [args[0], c.results[0], bias.results[0]], (1, 3, 10, 6, 5),
+                  {"strides": [2, 1, 2], "pads": [1, 0, 0, 1, 0, 0], "output_padding": [1, 0, 0],
+                   "dilations": [1, 2, 1]})  # fmt: skip
+        return [c, bias, op], [op.results[0]]
+
+    (layer,) = convert(([t(1, 4, 5, 4, 3)], body))
+    assert layer.name == "ncnn.Deconvolution3D"
+    got = layer.weight("weight").reshape(3, 4, 3, 2, 1)  # (out, in, kd, kh, kw)
+    np.testing.assert_array_equal(got, w.transpose(1, 0, 2, 3, 4))
+    p = {k: layer.param(k) for k in (
+        "num_output", "kernel_w", "kernel_h", "kernel_d", "stride_w", "stride_h", "stride_d",
+        "dilation_h", "pad_front", "pad_behind", "pad_top", "pad_bottom", "output_pad_behind",
+        "output_pad_bottom", "output_pad_right", "bias_term", "weight_data_size",
+    )}  # fmt: skip
+    assert p == {
+        "num_output": 3, "kernel_w": 1, "kernel_h": 2, "kernel_d": 3, "stride_w": 2, "stride_h": 1,
+        "stride_d": 2, "dilation_h": 2, "pad_front": 1, "pad_behind": 1, "pad_top": 0, "pad_bottom": 0,
+        "output_pad_behind": 1, "output_pad_bottom": 0, "output_pad_right": 0, "bias_term": 1,
+        "weight_data_size": w.size,
+    }  # fmt: skip
+    assert mat_shape(static_shape(layer.results[0].type)) == (3, 10, 6, 5)
+
+
 def test_global_pool_reshape_and_gemm_bias():
     def body(args):
         gap = node(O.GlobalAveragePoolOp, [args[0]], (1, 8, 1, 1))
@@ -433,6 +474,13 @@ def test_refusals():
         return [op], [op.results[0]]
 
     _refuses(([t(1, 3, 8, 8)], pool_dil), "dilations")
+
+    def deconv3d_group(args):
+        w = const(rand(4, 1, 2, 2, 2))
+        op = node(O.ConvTransposeOp, [args[0], w.results[0], NoValueOp().results[0]], (1, 2, 4, 4, 4), {"group": 2})
+        return [w, op.operands[2].owner, op], [op.results[0]]
+
+    _refuses(([t(1, 4, 3, 3, 3)], deconv3d_group), "grouped 3-D transposed")
 
     def resize(mode, ctm, sizes, extra=None):
         def body(args):
@@ -516,6 +564,25 @@ NUMERIC = {
     "resize_bilinear": lambda: _model(
         [helper.make_node("Resize", ["x", "", "", "s"], ["y"], mode="linear", coordinate_transformation_mode="pytorch_half_pixel")],
         [("x", [1, 3, 5, 6])], [("s", np.array([1, 3, 9, 14], np.int64))], opset=13),
+    "deconv3d": lambda: _model(
+        [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 1, 2], pads=[1, 0, 1, 0, 1, 0],
+                          output_padding=[1, 0, 1], dilations=[1, 2, 1])],
+        [("x", [1, 4, 5, 6, 7])], [("w", rand(4, 5, 3, 2, 3)), ("b", rand(5))]),
+    # the activation is fused into Convolution3D / Deconvolution3D (activation_type 3 / 2)
+    "conv3d_clip": lambda: _model(
+        [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 0, 1, 1, 1, 0], strides=[1, 2, 1]),
+         helper.make_node("Clip", ["c", "lo", "hi"], ["y"])],
+        [("x", [1, 4, 5, 6, 7])],
+        [("w", rand(5, 4, 3, 2, 3)), ("b", rand(5)), ("lo", np.float32(-0.5)), ("hi", np.float32(0.7))]),
+    "deconv3d_leaky": lambda: _model(
+        [helper.make_node("ConvTranspose", ["x", "w"], ["c"], strides=[2, 1, 1], pads=[1, 0, 0, 1, 0, 0]),
+         helper.make_node("LeakyRelu", ["c"], ["y"], alpha=0.1)],
+        [("x", [1, 4, 5, 3, 4])], [("w", rand(4, 3, 4, 1, 1))]),
+    "batchnorm_5d": lambda: _model(
+        [helper.make_node("Elu", ["x"], ["e"]),
+         helper.make_node("BatchNormalization", ["e", "s", "b", "m", "v"], ["y"], epsilon=1e-3)],
+        [("x", [1, 5, 3, 7, 6])],
+        [("s", rand(5)), ("b", rand(5)), ("m", rand(5)), ("v", RNG.uniform(0.5, 1.5, 5).astype(np.float32))]),
     "reduce_l2": lambda: _model(
         [helper.make_node("ReduceL2", ["x", "a"], ["y"], keepdims=0)],
         [("x", [1, 3, 5, 6])], [("a", i64s(1, 3))], opset=18),
@@ -542,3 +609,17 @@ def test_numerics_against_onnxruntime(name, tmp_path: Path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     got = np.load(tmp_path / "out.npy").reshape(want.shape)
     assert np.max(np.abs(got - want)) <= 1e-4 * max(1.0, float(np.abs(want).max()))
+
+
+@pytest.mark.parametrize(
+    ("name", "layer", "act"), [("conv3d_clip", "Convolution3D", 3), ("deconv3d_leaky", "Deconvolution3D", 2)]
+)
+def test_activation_fused_into_3d_convs(name, layer, act, tmp_path: Path):
+    from ncc.driver import compile_onnx
+
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(NUMERIC[name](), str(path))
+    res = compile_onnx(path, tmp_path / "out")
+    lines = res.param.read_text().splitlines()[2:]
+    assert [ln.split()[0] for ln in lines] == ["Input", layer]
+    assert f" 9={act} " in lines[1] + " "
