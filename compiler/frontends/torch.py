@@ -146,7 +146,11 @@ def load_python_model(path: str | os.PathLike[str], name: str) -> Any:
         raise NccError(f"'{name}' is neither an nn.Module class nor a factory function", file=str(path))
     what = "constructor" if isinstance(obj, type) else "factory"
     try:
-        built = obj()
+        # seeded: a module without --state-dict gets the same random weights every time it is
+        # built, so `ncc verify --model file.py:NAME` checks the weights `ncc compile` used
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            built = obj()
     except TypeError as e:
         raise NccError(
             f"{name}() failed ({e}); NAME must build with no arguments: write a factory "
