@@ -61,6 +61,26 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return OnnxBatchLayoutPass
 
+    def onnx_where_to_arithmetic():
+        from ncc.lowering.onnx.where_to_arithmetic import OnnxWhereToArithmeticPass
+
+        return OnnxWhereToArithmeticPass
+
+    def onnx_indexing_to_slices():
+        from ncc.lowering.onnx.indexing_to_slices import OnnxIndexingToSlicesPass
+
+        return OnnxIndexingToSlicesPass
+
+    def onnx_expand_to_tile():
+        from ncc.lowering.onnx.expand_to_tile import OnnxExpandToTilePass
+
+        return OnnxExpandToTilePass
+
+    def onnx_check_static():
+        from ncc.lowering.onnx.check_static import OnnxCheckStaticPass
+
+        return OnnxCheckStaticPass
+
     def convert_onnx_to_ncnn():
         from ncc.lowering.onnx_to_ncnn import ConvertOnnxToNcnnPass
 
@@ -94,6 +114,10 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "onnx-simplify": onnx_simplify,
         "onnx-fold-batchnorm": onnx_fold_batchnorm,
         "onnx-batch-layout": onnx_batch_layout,
+        "onnx-where-to-arithmetic": onnx_where_to_arithmetic,
+        "onnx-indexing-to-slices": onnx_indexing_to_slices,
+        "onnx-expand-to-tile": onnx_expand_to_tile,
+        "onnx-check-static": onnx_check_static,
         "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
         "ncnn-fuse-activation": ncnn_fuse_activation,
         "ncnn-fold-reshapes": ncnn_fold_reshapes,

@@ -332,8 +332,13 @@ class DivOp(BinaryOp):
     name = "onnx.Div"
 
     def evaluate(self, a, b):
-        if a.dtype.kind in "iu":  # ONNX integer division truncates toward zero
-            return [np.trunc(a / b).astype(a.dtype)]
+        if a.dtype.kind in "iu":
+            # ONNX integer division truncates toward zero (C's `/`), in integers: a float
+            # quotient would round int64 values above 2**53
+            a, b = np.broadcast_arrays(a, b.astype(a.dtype))
+            q = np.floor_divide(a, b)
+            inexact = (a - q * b != 0) & ((a < 0) != (b < 0))
+            return [(q + inexact).astype(a.dtype)]
         return [(a / b).astype(a.dtype)]
 
 

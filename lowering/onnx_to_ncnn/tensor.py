@@ -1,4 +1,4 @@
-"""onnx → ncnn: reshapes, Transpose, Concat, Split, Slice, Pad, DepthToSpace, SpaceToDepth.
+"""onnx → ncnn: reshapes, Transpose, Concat, Split, Slice, Pad, Tile, DepthToSpace, SpaceToDepth.
 
 Every conversion works on the ncnn Mat of its operands (`mat_shape`: the logical shape with
 a leading batch of 1 dropped). Two things make that more than renaming axes:
@@ -268,7 +268,8 @@ _PAD_TYPES = {"constant": 0, "edge": 1, "reflect": 2}
 class PadToPadding(_Pattern):
     """Pad → Padding (constant / edge / reflect); negative pads become a Crop first.
     Padding reaches w, h and the third Mat axis from the end (c of a 3-D Mat, d of a 4-D
-    one); the c axis of a 4-D Mat cannot be padded."""
+    one). A constant pad of the c axis of a 4-D Mat (or of a batch axis that grows) becomes
+    a Concat with constant MemoryData blocks instead."""
 
     OP = T.PadOp
 
@@ -300,31 +301,86 @@ class PadToPadding(_Pattern):
         if not any(p for pair in amounts for p in pair):
             return _settle(b, x, out)
 
+        # axes Padding reaches (from the end of the Mat: w, h, c of 3-D / d of 4-D)
+        names = {1: ("left", "right"), 2: ("top", "bottom"), 3: ("front", "behind")}
         m = list(mat_shape(s))
         rank = len(m)
-        # Mat axis (from the end) → Padding params: w, h, then c (3-D) or d (4-D)
-        names = {1: ("left", "right"), 2: ("top", "bottom"), 3: ("front", "behind")}
+        dropped = len(s) - rank
         params: dict[str, int | float] = {}
+        by_concat: list[int] = []
+        padded = list(s)
         for ax, ((pb, pe), d) in enumerate(zip(amounts, s, strict=True)):
             if not (pb or pe):
                 continue
-            ma = _mat_axis(b, s, ax)
-            from_end = rank - ma
-            if from_end not in names:
-                raise b.error(
-                    f"pads axis {ax} of {list(s)}, the channel axis of a 4-D Mat, "
-                    "which ncnn Padding cannot pad"
-                )
+            from_end = rank - (ax - dropped)
+            if ax < dropped or from_end not in names:
+                if mode != "constant":
+                    raise b.error(
+                        f"pads axis {ax} of {list(s)} in mode '{mode}': ncnn Padding cannot pad the "
+                        "channel axis of a 4-D Mat or a batch axis"
+                    )
+                by_concat.append(ax)
+                continue
             if mode == "reflect" and max(pb, pe) >= d:
                 raise b.error(f"reflect pads {pb},{pe} must be smaller than the dim {d}")
             lo, hi = names[from_end]
             params[lo], params[hi] = pb, pe
-            m[ma] = d + pb + pe
-        params["type"] = _PAD_TYPES[mode]
-        if mode == "constant" and value != 0.0:
-            params["value"] = value
-        y = b.layer(S.PaddingOp, [x], _typed_for(op.output.type, m, out), params)
-        return _settle(b, y, out)
+            m[ax - dropped] = d + pb + pe
+            padded[ax] = d + pb + pe
+        if params:
+            params["type"] = _PAD_TYPES[mode]
+            if mode == "constant" and value != 0.0:
+                params["value"] = value
+            step = tuple(padded)
+            x = b.layer(S.PaddingOp, [x], _typed_for(op.output.type, m, step), params)
+            x = _settle(b, x, step)
+            s = step
+        for ax in by_concat:
+            x, s = _pad_by_concat(b, x, s, ax, amounts[ax], value, op.output.type)
+        return _settle(b, x, out)
+
+
+def _pad_by_concat(
+    b: LayerBuilder, x: SSAValue, s: tuple[int, ...], axis: int, amount: tuple[int, int], value: float, like
+) -> tuple[SSAValue, tuple[int, ...]]:
+    """Constant blocks concatenated before/after `x` along logical `axis`."""
+    out = list(s)
+    out[axis] = s[axis] + amount[0] + amount[1]
+    m_out = mat_shape(out)
+    rank = len(m_out)
+    parts = []
+    for n, where in ((amount[0], "before"), (amount[1], "after")):
+        if n:
+            shape = list(s)
+            shape[axis] = n
+            logical = shape if len(mat_shape(shape)) == rank else [1, *shape]
+            parts.append((where, b.memory_data(np.full(shape, value, np.float32), logical)))
+    body = _lift(b, x, rank)
+    inputs = [v for w, v in parts if w == "before"] + [body] + [v for w, v in parts if w == "after"]
+    t = TensorType(like.element_type, out)
+    y = b.layer(S.ConcatOp, inputs, t, {"axis": axis - (len(out) - rank)})
+    return y, tuple(out)
+
+
+# --------------------------------------------------------------------------- Tile
+
+
+class TileToTile(_Pattern):
+    """Tile → ncnn Tile with numpy-style `repeats` over the Mat axes (the input is lifted to
+    the output's Mat rank when a leading 1 it drops is repeated into a real axis)."""
+
+    OP = T.TileOp
+
+    def convert(self, op: T.TileOp, b: LayerBuilder):
+        x = op.input
+        s, out = _shape(b, x), _shape(b, op.output)
+        m_out = mat_shape(out)
+        rank = len(m_out)
+        reps = [o // i for o, i in zip(out[len(out) - rank :], s[len(s) - rank :], strict=True)]
+        if all(r == 1 for r in reps):
+            return _settle(b, x, out)
+        x = _lift(b, x, rank)
+        return b.layer(S.TileOp, [x], op.output.type, {"repeats": reps})
 
 
 # --------------------------------------------------------------------------- DepthToSpace / SpaceToDepth
@@ -366,6 +422,7 @@ PATTERNS = [
     SplitToSlice(),
     SliceToCrop(),
     PadToPadding(),
+    TileToTile(),
     DepthToSpaceToPixelShuffle(),
     SpaceToDepthToReorg(),
 ]

@@ -138,3 +138,43 @@ func.func @reshape(%x: tensor<1x3x4x5xf32>) -> tensor<1x12x5xf32> {
 
 // CHECK-LABEL: func.func @reshape
 // CHECK:         %y = "ncnn.Reshape"(%x) <{params = {h = 12 : i32, w = 5 : i32}, weights = {}}> : (tensor<1x3x4x5xf32>) -> tensor<1x12x5xf32>
+
+// -----
+
+// Tile → ncnn Tile with numpy-style repeats over the Mat axes (c, h, w).
+func.func @tile(%x: tensor<1x4x6x6xf32>) -> tensor<1x8x6x12xf32> {
+  %r = "onnx.Constant"() <{value = dense<[1, 2, 1, 2]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %y = "onnx.Tile"(%x, %r) : (tensor<1x4x6x6xf32>, tensor<4xi64>) -> tensor<1x8x6x12xf32>
+  func.return %y : tensor<1x8x6x12xf32>
+}
+
+// CHECK-LABEL: func.func @tile(
+// CHECK:         %y = "ncnn.Tile"(%x) <{params = {repeats = array<i32: 2, 1, 2>}, weights = {}}> : (tensor<1x4x6x6xf32>) -> tensor<1x8x6x12xf32>
+
+// -----
+
+// Tiling the batch of 1 into frames: the input is lifted to a 4-D Mat (1, 4, 6, 6) first.
+func.func @tile_batch(%x: tensor<1x4x6x6xf32>) -> tensor<3x4x6x6xf32> {
+  %r = "onnx.Constant"() <{value = dense<[3, 1, 1, 1]> : tensor<4xi64>}> : () -> tensor<4xi64>
+  %y = "onnx.Tile"(%x, %r) : (tensor<1x4x6x6xf32>, tensor<4xi64>) -> tensor<3x4x6x6xf32>
+  func.return %y : tensor<3x4x6x6xf32>
+}
+
+// CHECK-LABEL: func.func @tile_batch
+// CHECK:         %[[L:.*]] = "ncnn.Reshape"(%x) <{params = {c = 1 : i32, d = 4 : i32, h = 6 : i32, w = 6 : i32}, weights = {}}>
+// CHECK-NEXT:    %{{.*}} = "ncnn.Tile"(%[[L]]) <{params = {repeats = array<i32: 3, 1, 1, 1>}, weights = {}}> : (tensor<1x1x4x6x6xf32>) -> tensor<3x4x6x6xf32>
+
+// -----
+
+// A constant pad of the frames axis of (T, C, H, W) — the c axis of a 4-D Mat, which
+// Padding cannot reach — is a Concat with a constant block (the temporal shift's zeros).
+func.func @pad_frames(%x: tensor<3x2x4x4xf32>) -> tensor<4x2x4x4xf32> {
+  %p = "onnx.Constant"() <{value = dense<[0, 0, 0, 0, 1, 0, 0, 0]> : tensor<8xi64>}> : () -> tensor<8xi64>
+  %none = "onnx.NoValue"() : () -> none
+  %y = "onnx.Pad"(%x, %p, %none, %none) <{mode = "constant"}> : (tensor<3x2x4x4xf32>, tensor<8xi64>, none, none) -> tensor<4x2x4x4xf32>
+  func.return %y : tensor<4x2x4x4xf32>
+}
+
+// CHECK-LABEL: func.func @pad_frames
+// CHECK:         %[[Z:.*]] = "ncnn.MemoryData"() <{params = {c = 1 : i32, d = 2 : i32, h = 4 : i32, w = 4 : i32}, weights = {data = #ncc.blob<"{{.*}}">}}> : () -> tensor<1x1x2x4x4xf32>
+// CHECK-NEXT:    %{{.*}} = "ncnn.Concat"(%x, %[[Z]]) <{params = {axis = 0 : i32}, weights = {}}> : (tensor<3x2x4x4xf32>, tensor<1x1x2x4x4xf32>) -> tensor<4x2x4x4xf32>

@@ -1,0 +1,194 @@
+"""`onnx-where-to-arithmetic`: Where (torch.where, masked_fill) in exact arithmetic forms.
+
+ncnn has no Where and no comparison layer. Two kinds of Where have an exact form:
+
+- the condition compares data with a scalar constant, `cmp(x, k)` (through `Not` and no-op
+  `Cast`s), and the branches are `x`, the same `k`, or `α·x`:
+  `where(x ≥/> k, x, k)` = max(x, k) (ReLU when k = 0, else Clip min),
+  `where(x ≥/> k, k, x)` = min(x, k) (Clip max),
+  `where(x ≥/> 0, x, α·x)` = LeakyReLU(α) (at x = 0 both branches are 0);
+  `<`/`≤` conditions are the complement with the branches swapped, so
+  `masked_fill(x < 0, 0.)` is ReLU and `where(x > 0, x, 0.1 * x)` is LeakyReLU(0.1);
+- the condition is a constant mask. A mask made of a few rectangles is left to
+  `onnx-indexing-to-slices` (Slices and Concat, no arithmetic at all); any other mask m
+  becomes `A·m + B·(1−m)`, with constant terms folded (`where(m, x, −inf)` is `x·m + B'`
+  with B' = −inf off the mask, which stays exact since x·0 = 0 for finite x).
+
+Any other Where is left for the legality check to report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint
+
+from ncc.dialects.common import numpy_dtype, static_shape
+from ncc.dialects.onnx import elementwise as E
+from ncc.dialects.onnx.base import const_value
+from ncc.lowering.onnx.builder import OnnxBuilder
+from ncc.lowering.onnx.graph import graph_ops, update_signatures
+
+RECTANGLE_LIMIT = 8
+"""A constant mask of at most this many rectangles is left to the slicing pass."""
+
+_COMPARE = {E.GreaterOp: ">", E.GreaterOrEqualOp: ">=", E.LessOp: "<", E.LessOrEqualOp: "<="}
+_MIRROR = {">": "<", ">=": "<=", "<": ">", "<=": ">="}  # k < x  ⇔  x > k
+_COMPLEMENT = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}  # not (x > k)  ⇔  x <= k
+
+
+def _scalar(v: SSAValue) -> float | None:
+    a = const_value(v)
+    if a is None or a.size != 1:
+        return None
+    return float(a.reshape(-1)[0])
+
+
+def condition(v: SSAValue) -> tuple[SSAValue, str, float] | None:
+    """`(x, op, k)` when `v` is `x op k` for data x and a scalar constant k."""
+    negate = False
+    while True:
+        owner = v.owner
+        if isinstance(owner, E.CastOp) and owner.input.type == owner.output.type:
+            v = owner.input
+        elif isinstance(owner, E.NotOp):
+            negate = not negate
+            v = owner.X
+        else:
+            break
+    if type(owner) not in _COMPARE:
+        return None
+    sym = _COMPARE[type(owner)]
+    a, b = owner.A, owner.B
+    ka, kb = _scalar(a), _scalar(b)
+    if kb is not None and ka is None:
+        x, k = a, kb
+    elif ka is not None and kb is None:
+        x, k, sym = b, ka, _MIRROR[sym]
+    else:
+        return None
+    if numpy_dtype(x.type.element_type).kind != "f":
+        return None
+    return x, (_COMPLEMENT[sym] if negate else sym), k
+
+
+def branch(v: SSAValue, x: SSAValue) -> tuple[str, float | None] | None:
+    """What a Where branch is in terms of x: ('x', None), ('k', value) or ('ax', α)."""
+    if v is x:
+        return "x", None
+    k = _scalar(v)
+    if k is not None:
+        return "k", k
+    owner = v.owner
+    if isinstance(owner, E.MulOp):
+        for this, other in ((owner.A, owner.B), (owner.B, owner.A)):
+            alpha = _scalar(other)
+            if this is x and alpha is not None and static_shape(owner.C.type) == static_shape(x.type):
+                return "ax", alpha
+    return None
+
+
+def compare_form(op: E.WhereOp, b: OnnxBuilder) -> SSAValue | None:
+    """The exact activation for a Where on `cmp(x, k)`, or None."""
+    cond = condition(op.condition)
+    if cond is None:
+        return None
+    x, sym, k = cond
+    if static_shape(op.output.type) != static_shape(x.type):
+        return None
+    pos, neg = op.X, op.Y
+    if sym in ("<", "<="):  # where(x < k, A, B) = where(x >= k, B, A)
+        sym, pos, neg = _COMPLEMENT[sym], neg, pos
+    a, c = branch(pos, x), branch(neg, x)
+    if a is None or c is None:
+        return None
+    if a == ("x", None) and c == ("k", k):  # x >(=) k ? x : k  = max(x, k)
+        return b.unary(E.ReluOp, x) if k == 0.0 else b.clip(x, k, None)
+    if a == ("k", k) and c == ("x", None):  # x >(=) k ? k : x  = min(x, k)
+        return b.clip(x, None, k)
+    if a == ("x", None) and c[0] == "ax" and k == 0.0:
+        return b.leaky_relu(x, c[1])
+    return None
+
+
+def rectangles(mask: np.ndarray, limit: int) -> int:
+    """How many uniform boxes a greedy axis-by-axis cut of `mask` gives (stops past limit)."""
+    if mask.size == 0 or mask.all() or not mask.any():
+        return 1
+    best = None
+    for axis in range(mask.ndim):
+        n = mask.shape[axis]
+        if n == 1:
+            continue
+        slabs = np.moveaxis(mask, axis, 0).reshape(n, -1)
+        cuts = [0] + [i + 1 for i in range(n - 1) if (slabs[i] != slabs[i + 1]).any()] + [n]
+        if len(cuts) > 2 and (best is None or len(cuts) < best[0]):
+            best = (len(cuts), axis, cuts)
+    _, axis, cuts = best
+    total = 0
+    for lo, hi in zip(cuts, cuts[1:]):
+        total += rectangles(np.take(mask, range(lo, hi), axis=axis), limit)
+        if total > limit:
+            break
+    return total
+
+
+def mask_form(op: E.WhereOp, b: OnnxBuilder) -> SSAValue | None:
+    """A·m + B·(1−m) for a constant, non-rectangular mask."""
+    c = const_value(op.condition)
+    out = static_shape(op.output.type)
+    if c is None or out is None:
+        return None
+    c = c.astype(bool)
+    if rectangles(np.broadcast_to(c, out), RECTANGLE_LIMIT) <= RECTANGLE_LIMIT:
+        return None  # onnx-indexing-to-slices turns it into slices
+    dtype = numpy_dtype(op.output.type.element_type)
+
+    def term(v: SSAValue, keep: np.ndarray) -> SSAValue:
+        arr = const_value(v)
+        if arr is not None:
+            return b.const(np.where(keep, arr, 0).astype(dtype), "where")
+        return b.binary(E.MulOp, v, b.const(keep.astype(dtype), "mask"))
+
+    y = b.binary(E.AddOp, term(op.X, c), term(op.Y, ~c))
+    return b.expand(y, out)
+
+
+def where_to_arithmetic(module: ModuleOp) -> bool:
+    changed = False
+    for op in graph_ops(module):
+        if not isinstance(op, E.WhereOp) or static_shape(op.output.type) is None:
+            continue
+        b = OnnxBuilder(InsertPoint.before(op), op.attributes.get("onnx_node"))
+        new = compare_form(op, b) or mask_form(op, b)
+        if new is None:
+            for created in reversed(b.created):
+                created.detach()
+                created.erase()
+            continue
+        op.output.replace_all_uses_with(new)
+        op.detach()
+        op.erase()
+        changed = True
+    if changed:
+        from xdsl.transforms.dead_code_elimination import dce
+
+        dce(module)
+        update_signatures(module)
+    return changed
+
+
+@dataclass(frozen=True)
+class OnnxWhereToArithmeticPass(ModulePass):
+    """Where on `cmp(x, k)` → ReLU / Clip / LeakyReLU; Where on a constant mask that is not
+    a few rectangles → A·m + B·(1−m)."""
+
+    name = "onnx-where-to-arithmetic"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        where_to_arithmetic(op)
