@@ -188,7 +188,11 @@ def test_factory_dynamo_state_dict_and_verify_later(capfd, model_py: Path, tmp_p
     needs the model named again (and its weights: without them the check fails)."""
     torch.manual_seed(3)
     weights = tmp_path / "w.pt"
-    torch.save(_net(model_py).state_dict(), weights)
+    net = _net(model_py)
+    with torch.no_grad():  # trained weights: not the seeded initialisation ncc builds without them
+        for p in net.parameters():
+            p.add_(torch.randn_like(p))
+    torch.save(net.state_dict(), weights)
     out = tmp_path / "out"
     rc, _, err = run_cli(
         capfd, "compile", f"{model_py}:make", "-o", out, "--input-shape", "x=1x3x8x8", "--state-dict", weights
@@ -204,7 +208,7 @@ def test_factory_dynamo_state_dict_and_verify_later(capfd, model_py: Path, tmp_p
     assert rc == 0, stdout + err
     assert "verify: PASS" in stdout
 
-    rc, stdout, _ = run_cli(capfd, "verify", out, "--model", f"{model_py}:make")  # fresh random weights
+    rc, stdout, _ = run_cli(capfd, "verify", out, "--model", f"{model_py}:make")  # initial weights, not these
     assert rc == 1 and "verify: FAIL" in stdout
 
 
