@@ -70,23 +70,32 @@ def cmd_compile(a: argparse.Namespace) -> int:
         a.model, a.output, input_shapes=_shape_args(a.input_shape), passes=a.passes,
         fp16=a.fp16, stop_after=a.stop_after, print_ir_after_all=ir_stream,
     )  # fmt: skip
-    if result.manifest_path is None:
-        print(f"ncc: IR after {a.stop_after} written to {result.out_dir}")
-        _report(a, result)
+    if not _announce(a, result):
         return 0
-    m = result.manifest
-    print(f"ncc: compiled {a.model} → {result.param} ({m['layers']} layers, {result.bin.stat().st_size} bytes of weights)")
-    _print_batch_layout(m)
-    _report(a, result)
     if a.verify:
         return _verify(result.out_dir, a.model, a.rtol, a.rtol_fp16, {}, a.seed)
     return 0
 
 
+def _announce(a: argparse.Namespace, result) -> bool:
+    """Print what the compile wrote (and the --report/--stats); False when it stopped early."""
+    if result.manifest_path is None:
+        print(f"ncc: IR after {a.stop_after} written to {result.out_dir}")
+        _report(a, result)
+        return False
+    m = result.manifest
+    print(f"ncc: compiled {a.model} → {result.param} ({m['layers']} layers, {result.bin.stat().st_size} bytes of weights)")
+    _print_batch_layout(m)
+    _report(a, result)
+    return True
+
+
 def _print_batch_layout(manifest: dict) -> None:
+    from ncc.lowering.onnx.batch_layout import STRATEGIES
+
     batch = manifest.get("batch_layout")
     if batch:
-        others = ", ".join(s for s in ("grouped", "conv3d", "batch-axis") if s != batch["strategy"])
+        others = ", ".join(s for s in STRATEGIES if s != batch["strategy"])
         print(
             f"ncc: a batch of {batch['frames']} frames carries data; placed with --batch-strategy "
             f"{batch['strategy']} (also possible: {others})"
@@ -103,14 +112,8 @@ def _compile_torch(a: argparse.Namespace, ir_stream) -> int:
         export=a.export or "dynamo", opset=a.opset, passes=a.passes, fp16=a.fp16,
         stop_after=a.stop_after, print_ir_after_all=ir_stream, seed=a.seed,
     )  # fmt: skip
-    if result.manifest_path is None:
-        print(f"ncc: IR after {a.stop_after} written to {result.out_dir}")
-        _report(a, result)
+    if not _announce(a, result):
         return 0
-    m = result.manifest
-    print(f"ncc: compiled {a.model} → {result.param} ({m['layers']} layers, {result.bin.stat().st_size} bytes of weights)")
-    _print_batch_layout(m)
-    _report(a, result)
     if a.verify:
         report = verify(result, rtol=a.rtol, rtol_fp16=a.rtol_fp16, seed=a.seed)
         return _print_report(report)
@@ -234,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--stop-after", metavar="PASS", help="stop after PASS and write the IR (<stem>.mlir) instead of ncnn files")
     c.add_argument("--fp16", action="store_true", help="store weights as fp16 in the .bin")
     c.add_argument(
-        "--batch-strategy", choices=["grouped", "conv3d", "batch-axis"],
+        "--batch-strategy", choices=["grouped", "conv3d", "batch-axis"],  # batch_layout.STRATEGIES, not imported at start-up
         help="how a batch of N > 1 frames is placed in ncnn (default grouped: any ncnn version, all on Vulkan)",
     )  # fmt: skip
     c.add_argument("--verify", action="store_true", help="verify the result against onnxruntime, or torch eager for a PyTorch model (as `ncc verify`)")

@@ -18,6 +18,7 @@ DEFAULT = ",".join(
         "cse",
         "ncnn-fuse-activation",
         "ncnn-fold-reshapes",
+        "ncnn-fp32-accumulation",
         "ncnn-insert-split",
         "ncnn-legalize",
     ]

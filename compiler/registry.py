@@ -91,6 +91,11 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return NcnnFuseActivationPass
 
+    def ncnn_fp32_accumulation():
+        from ncc.lowering.ncnn.fp32_accumulation import NcnnFp32AccumulationPass
+
+        return NcnnFp32AccumulationPass
+
     def ncnn_fold_reshapes():
         from ncc.lowering.ncnn.fold_reshapes import NcnnFoldReshapesPass
 
@@ -121,6 +126,7 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
         "ncnn-fuse-activation": ncnn_fuse_activation,
         "ncnn-fold-reshapes": ncnn_fold_reshapes,
+        "ncnn-fp32-accumulation": ncnn_fp32_accumulation,
         "ncnn-insert-split": ncnn_insert_split,
         "ncnn-legalize": ncnn_legalize,
     }
@@ -163,4 +169,9 @@ def get_all_dialects():
 
         return LAYOUT
 
-    return {"onnx": onnx, "ncnn": ncnn, "layout": layout}
+    def ncc():
+        from ncc.dialects.common import NCC
+
+        return NCC
+
+    return {"ncc": ncc, "onnx": onnx, "ncnn": ncnn, "layout": layout}

@@ -118,6 +118,15 @@ class BlobAttr(Data[Blob]):
         return BlobAttr(Blob(f"{hint}#{next(_blob_counter)}", array))
 
 
+def _ncc_dialect():
+    from xdsl.ir import Dialect
+
+    return Dialect("ncc", [], [BlobAttr])
+
+
+NCC = _ncc_dialect()
+"""The `ncc` dialect: attributes shared by ncc's dialects (`#ncc.blob`)."""
+
 INLINE_LIMIT = 64
 """Integer tensors up to this many elements stay inline as dense<...> (shapes, axes)."""
 

@@ -58,6 +58,13 @@ class Weight:
     optional: bool = False
 
 
+COMMON_PARAMS: dict[str, Param] = {
+    # per-layer feature mask (docs/developer-guide/layer-feat-mask.md): 1 no fp16 arithmetic,
+    # 2 no fp16 storage, 4 no bf16, 8 no int8, 16 no Vulkan, 32 no sgemm, 64 no winograd, 128 one thread
+    "featmask": Param(31, 0),
+}
+
+
 class NcnnLayer(IRDLOperation, ABC):
     """Base of every `ncnn.*` layer op."""
 
@@ -71,6 +78,11 @@ class NcnnLayer(IRDLOperation, ABC):
     params = prop_def(DictionaryAttr, default_value=DictionaryAttr({}))
     weights = prop_def(DictionaryAttr, default_value=DictionaryAttr({}))
     traits = traits_def(Pure())
+
+    @classmethod
+    def all_params(cls) -> dict[str, Param]:
+        """The layer's own params and the ones every ncnn layer reads (`featmask`, id 31)."""
+        return {**COMMON_PARAMS, **cls.PARAMS}
 
     @property
     def layer_type(self) -> str:
@@ -89,9 +101,9 @@ class NcnnLayer(IRDLOperation, ABC):
         weights become blobs (float32)."""
         pattrs: dict[str, Attribute] = {}
         for key, value in (params or {}).items():
-            if key not in cls.PARAMS:
+            if key not in cls.all_params():
                 raise NccError(f"ncnn {cls.name} has no param '{key}'")
-            pattrs[key] = param_attr(cls.PARAMS[key].kind, value)
+            pattrs[key] = param_attr(cls.all_params()[key].kind, value)
         wattrs: dict[str, Attribute] = {}
         for key, arr in (weights or {}).items():
             arr = np.ascontiguousarray(np.asarray(arr, dtype=np.float32))
@@ -108,18 +120,18 @@ class NcnnLayer(IRDLOperation, ABC):
     def param(self, key: str) -> Any:
         """A param's Python value, or its default."""
         a = self.params.data.get(key)
-        return self.PARAMS[key].default if a is None else param_value(a)
+        return self.all_params()[key].default if a is None else param_value(a)
 
     def set_param(self, key: str, value: Any) -> None:
         d = dict(self.params.data)
-        d[key] = param_attr(self.PARAMS[key].kind, value)
+        d[key] = param_attr(self.all_params()[key].kind, value)
         self.properties["params"] = DictionaryAttr(d)
 
     def param_items(self) -> list[tuple[int, str, Any]]:
         """(id, kind, value) for every param that differs from its default, by id."""
         out = []
         for key, a in self.params.data.items():
-            p = self.PARAMS[key]
+            p = self.all_params()[key]
             v = param_value(a)
             if _same(v, p.default):
                 continue
@@ -132,9 +144,9 @@ class NcnnLayer(IRDLOperation, ABC):
 
     def verify_(self) -> None:
         for key, a in self.params.data.items():
-            if key not in self.PARAMS:
+            if key not in self.all_params():
                 raise VerifyException(f"{self.name} has no param '{key}'")
-            kind = self.PARAMS[key].kind
+            kind = self.all_params()[key].kind
             ok = {
                 INT: isinstance(a, IntegerAttr),
                 FLOAT: isinstance(a, FloatAttr),

@@ -2,7 +2,6 @@
 
 from xdsl.ir import Dialect
 
-from ncc.dialects.common import BlobAttr
 from ncc.dialects.onnx import elementwise, nn, reduce, tensor
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp, const_value
 
@@ -21,6 +20,6 @@ OPS_BY_TYPE: dict[str, type[OnnxOp]] = {
 }
 """ONNX op_type → op class, used by the importer."""
 
-ONNX = Dialect("onnx", list(OPS), [BlobAttr])
+ONNX = Dialect("onnx", list(OPS), [])
 
 __all__ = ["ONNX", "OPS", "OPS_BY_TYPE", "ConstantOp", "NoValueOp", "NodeOp", "OnnxOp", "const_value"]
