@@ -198,8 +198,23 @@ class FlattenOp(OnnxOp):
         return [x.reshape(self.flat_shape(x.shape))]
 
 
+class AxesReshapeOp(OnnxOp):
+    """Squeeze / Unsqueeze: a reshape whose output dims `out_dims` derives from the axes."""
+
+    def out_dims(self, src: Sequence[int]) -> tuple[int, ...] | None:
+        raise NotImplementedError
+
+    def infer_types(self):
+        s = self.in_shape(0)
+        o = None if s is None else self.out_dims(s)
+        return None if o is None else [typed(o, self.operands[0].type)]
+
+    def evaluate(self, x, axes):
+        return [x.reshape(self.out_dims(x.shape))]
+
+
 @irdl_op_definition
-class SqueezeOp(OnnxOp):
+class SqueezeOp(AxesReshapeOp):
     """Squeeze(data, axes?): without axes, every dim of size 1 goes."""
 
     name = "onnx.Squeeze"
@@ -220,17 +235,10 @@ class SqueezeOp(OnnxOp):
             axes = [i for i, d in enumerate(src) if d == 1]
         return tuple(d for i, d in enumerate(src) if i not in axes)
 
-    def infer_types(self):
-        s = self.in_shape(0)
-        o = None if s is None else self.out_dims(s)
-        return None if o is None else [typed(o, self.data.type)]
-
-    def evaluate(self, x, axes):
-        return [x.reshape(self.out_dims(x.shape))]
 
 
 @irdl_op_definition
-class UnsqueezeOp(OnnxOp):
+class UnsqueezeOp(AxesReshapeOp):
     """Unsqueeze(data, axes): axes count in the output rank."""
 
     name = "onnx.Unsqueeze"
@@ -247,13 +255,6 @@ class UnsqueezeOp(OnnxOp):
         it = iter(src)
         return tuple(1 if i in axes else next(it) for i in range(rank))
 
-    def infer_types(self):
-        s = self.in_shape(0)
-        o = None if s is None else self.out_dims(s)
-        return None if o is None else [typed(o, self.data.type)]
-
-    def evaluate(self, x, axes):
-        return [x.reshape(self.out_dims(x.shape))]
 
 
 @irdl_op_definition

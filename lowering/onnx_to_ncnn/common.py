@@ -55,8 +55,7 @@ class LayerBuilder:
         array = np.asarray(array, dtype=np.float32)
         shape = tuple(array.shape) if logical_shape is None else tuple(logical_shape)
         mat = mat_shape(shape)
-        keys = {1: ["w"], 2: ["h", "w"], 3: ["c", "h", "w"], 4: ["c", "d", "h", "w"]}[len(mat)]
-        params = dict(zip(keys, mat, strict=True))
+        params = reshape_params(mat)
         return self.layer(
             L.MemoryDataOp, [], tensor_type(shape, np.float32), params, {"data": array.reshape(mat)}
         )
@@ -89,7 +88,8 @@ class LayerBuilder:
 
 
 def reshape_params(mat: Sequence[int]) -> dict[str, int]:
-    """ncnn Reshape params for a target Mat shape (the number of keys decides the rank)."""
+    """The w/h/d/c params of a Mat shape (numpy order), as Reshape and MemoryData read them:
+    the number of keys written decides the rank."""
     keys = {1: ["w"], 2: ["h", "w"], 3: ["c", "h", "w"], 4: ["c", "d", "h", "w"]}[len(mat)]
     return dict(zip(keys, mat, strict=True))
 

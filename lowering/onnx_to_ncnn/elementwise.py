@@ -155,11 +155,8 @@ def binary(b: LayerBuilder, code: int, lhs: SSAValue, rhs: SSAValue, out_shape: 
 def _memory_data_mat(b: LayerBuilder, arr: np.ndarray, mat: tuple[int, ...], logical) -> SSAValue:
     """A MemoryData whose Mat is exactly `mat` (which may keep a leading 1 that the logical
     shape's Mat would drop: it feeds a BinaryOp that needs equal ranks)."""
-    keys = {1: ["w"], 2: ["h", "w"], 3: ["c", "h", "w"], 4: ["c", "d", "h", "w"]}[len(mat)]
     data = np.asarray(arr, dtype=np.float32).reshape(mat)
-    return b.layer(
-        L.MemoryDataOp, [], tensor_type(logical, np.float32), dict(zip(keys, mat, strict=True)), {"data": data}
-    )
+    return b.layer(L.MemoryDataOp, [], tensor_type(logical, np.float32), reshape_params(mat), {"data": data})
 
 
 class PowByConstant(OnnxToNcnnPattern):

@@ -5,17 +5,12 @@ from __future__ import annotations
 from ncc.dialects.common import static_shape
 from ncc.dialects.layout import BatchToDimOp, DimToBatchOp
 from ncc.dialects.ncnn import layers as L
-from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern
-
-_KEYS = {1: ["w"], 2: ["h", "w"], 3: ["c", "h", "w"], 4: ["c", "d", "h", "w"]}
-
+from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, reshape_params
 
 def _logical_params(shape: tuple[int, ...]) -> dict[str, int]:
     """Reshape params naming the whole logical shape, batch axis included (reference §7.B):
     (N, C, H, W) → c=N d=C h=H w=W."""
-    if len(shape) > 4:
-        raise ValueError(shape)
-    return dict(zip(_KEYS[len(shape)], shape, strict=True))
+    return reshape_params(shape)
 
 
 class DimToBatchToReshape(OnnxToNcnnPattern):
