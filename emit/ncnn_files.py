@@ -154,11 +154,9 @@ def emit_model(module: ModuleOp, stem: str = "model", fp16: bool = False) -> Emi
         name = unique(_sanitize(node.data) if node else f"{op.layer_type.lower()}_{len(lines)}")
         ins = [blob_name[v] for v in op.operands]
         outs = [blob_name[v] for v in op.results]
-        params = [format_param(pid, kind, value) for pid, kind, value in op.param_items()]
-        line = " ".join([op.layer_type, name, str(len(ins)), str(len(outs)), *ins, *outs, *params])
-        lines.append(line)
+        lines.append(layer_line(op, name, ins, outs))
         layer_types.append(op.layer_type)
-        weights += _layer_weights(op, fp16)
+        weights += layer_weights(op, fp16)
 
     blobs = set(blob_name.values())
     param = "\n".join([str(MAGIC), f"{len(lines)} {len(blobs)}", *lines]) + "\n"
@@ -213,7 +211,14 @@ def _tensor_map(block, ret, blob_name, input_names, output_names) -> dict[str, d
     return out
 
 
-def _layer_weights(op: NcnnLayer, fp16: bool) -> bytes:
+def layer_line(op: NcnnLayer, name: str, bottoms: list[str], tops: list[str]) -> str:
+    """The layer's `.param` line: type, name, blob counts and names, non-default params."""
+    params = [format_param(pid, kind, value) for pid, kind, value in op.param_items()]
+    return " ".join([op.layer_type, name, str(len(bottoms)), str(len(tops)), *bottoms, *tops, *params])
+
+
+def layer_weights(op: NcnnLayer, fp16: bool) -> bytes:
+    """The layer's `.bin` bytes: its weights in load order, tagged where the loader reads a tag."""
     out = bytearray()
     for w in op.WEIGHTS:
         arr = op.weight(w.name)

@@ -138,6 +138,21 @@ class NcnnLayer(IRDLOperation, ABC):
             out.append((p.id, p.kind, v))
         return sorted(out, key=lambda x: x[0])
 
+    def param_or(self, key: str, fallback: str) -> Any:
+        """A param whose ncnn default is another param's value (`kernel_h = pd.get(11,
+        kernel_w)`): its value when set, else the other param's."""
+        v = self.param(key)
+        return self.param(fallback) if v is None else v
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """The numpy-order Mat shapes `(w)`, `(h, w)`, `(c, h, w)`, `(c, d, h, w)` of the
+        layer's outputs, computed from its params and its inputs' Mats exactly as the layer's
+        `forward` in ncnn's `src/layer/<x>.cpp` does. Shapes are per batch item (ncnn's batch
+        axis `Mat.n` is not part of them). None: the layer has no rule (a plugin layer) or a
+        form the rule does not model (size expressions); raises `MatRuleError` where ncnn
+        would reject the inputs or compute something other than the op means."""
+        return None
+
     def weight(self, key: str) -> np.ndarray | None:
         a = self.weights.data.get(key)
         return None if a is None else a.data.array
@@ -198,6 +213,53 @@ def param_value(a: Attribute) -> Any:
 
 
 # ----------------------------------------------------------------------------- layout
+
+Mat = tuple[int, ...]
+"""An ncnn Mat shape in numpy order: (w), (h, w), (c, h, w) or (c, d, h, w)."""
+
+
+class MatRuleError(ValueError):
+    """ncnn would reject these input Mats, or compute with them something else than meant."""
+
+
+class KeepsMat:
+    """Mixin of a layer whose every output has its first input's Mat (activations,
+    normalisations, per-element layers)."""
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        return [tuple(in_mats[0])] * len(self.results)
+
+
+_LETTERS = {1: "w", 2: "hw", 3: "chw", 4: "cdhw"}
+
+
+def mat_axes(mat: Sequence[int]) -> dict[str, int]:
+    """A Mat's w/h/d/c (1 for the axes its rank lacks), as ncnn's `Mat` fields read."""
+    axes = {"w": 1, "h": 1, "d": 1, "c": 1}
+    axes.update(zip(_LETTERS[len(mat)], (int(x) for x in mat), strict=True))
+    return axes
+
+
+def mat_from_axes(dims: int, axes: dict[str, int]) -> Mat:
+    """The Mat of rank `dims` with the given w/h/d/c."""
+    return tuple(int(axes[k]) for k in _LETTERS[dims])
+
+
+def window_extent(size: int, kernel: int, stride: int, dilation: int, pad_a: int, pad_b: int) -> int:
+    """Output length of a sliding window over `size` padded by `pad_a` / `pad_b`."""
+    extent = dilation * (kernel - 1) + 1
+    return _cdiv(size + pad_a + pad_b - extent, stride) + 1
+
+
+def same_pad(size: int, kernel: int, stride: int, dilation: int = 1) -> int:
+    """The total pad ncnn adds for SAME_UPPER / SAME_LOWER (-233 / -234, pad_mode 2 / 3)."""
+    return dilation * (kernel - 1) + 1 + (size - 1) // stride * stride - size
+
+
+def _cdiv(a: int, b: int) -> int:
+    """C integer division (truncates toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
 
 
 def mat_shape(shape: Sequence[int]) -> tuple[int, ...]:

@@ -11,11 +11,23 @@ from typing import ClassVar
 
 from xdsl.irdl import irdl_op_definition
 
-from ncc.dialects.ncnn.base import FLOAT, FLOATS, STR, NcnnLayer, Param, Weight
+from ncc.dialects.ncnn.base import (
+    FLOAT,
+    FLOATS,
+    STR,
+    KeepsMat,
+    Mat,
+    MatRuleError,
+    NcnnLayer,
+    Param,
+    Weight,
+    mat_axes,
+    mat_from_axes,
+)
 
 
 @irdl_op_definition
-class ReLUOp(NcnnLayer):
+class ReLUOp(KeepsMat, NcnnLayer):
     name = "ncnn.ReLU"
     PARAMS: ClassVar = {"slope": Param(0, 0.0, FLOAT)}
 
@@ -29,9 +41,35 @@ class BinaryOpOp(NcnnLayer):
         "b": Param(2, 0.0, FLOAT),
     }
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`binaryop.cpp::forward`: a lower-rank operand is aligned to the *outer* axes (a
+        1-D one to the outer axis when its size equals it, else to w), then every axis
+        broadcasts by max; sizes that are neither equal nor 1 are a placement bug."""
+        if self.param("with_scalar") or len(in_mats) == 1:
+            return [tuple(in_mats[0])]
+        a, b = (tuple(m) for m in in_mats[:2])
+        dims = max(len(a), len(b))
+        a2, b2 = _outer_aligned(a, b, dims), _outer_aligned(b, a, dims)
+        out = []
+        for x, y in zip(a2, b2, strict=True):
+            if x != y and x != 1 and y != 1:
+                raise MatRuleError(f"BinaryOp cannot broadcast Mats {list(a)} and {list(b)}")
+            out.append(max(x, y))
+        return [tuple(out)]
+
+
+def _outer_aligned(m: Mat, other: Mat, dims: int) -> Mat:
+    """ncnn BinaryOp's expansion of a lower-rank operand to `dims` axes."""
+    if len(m) == dims:
+        return m
+    if len(m) == 1:
+        # a vector matches the other's outer axis (h of 2-D, c of 3/4-D) when sizes agree
+        return (m[0],) + (1,) * (dims - 1) if m[0] == other[0] else (1,) * (dims - 1) + (m[0],)
+    return m + (1,) * (dims - len(m))
+
 
 @irdl_op_definition
-class SplitOp(NcnnLayer):
+class SplitOp(KeepsMat, NcnnLayer):
     name = "ncnn.Split"
 
 
@@ -46,6 +84,18 @@ class MemoryDataOp(NcnnLayer):
         "load_type": Param(21, 1),
     }
     WEIGHTS: ClassVar = (Weight("data", False),)
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`memorydata.cpp::load_model`: d set → 4-D, else c → 3-D, h → 2-D, w → 1-D, else
+        one element."""
+        w, h, d, c = (self.param(k) for k in "whdc")
+        if d:
+            return [(c, d, h, w)]
+        if c:
+            return [(c, h, w)]
+        if h:
+            return [(h, w)]
+        return [(w,)] if w else [(1,)]
 
 
 @irdl_op_definition
@@ -64,79 +114,120 @@ class ReshapeOp(NcnnLayer):
         "output_batch_axis": Param(13, 233),
     }
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`reshape.cpp::forward`: the rank is the number of w/h/(d)/c keys written (w only
+        → 1-D, + h → 2-D, + c → 3-D, + d → 4-D); 0 copies the input's same ncnn axis, -1
+        takes the rest. With a batch axis (12 / 13) the params name the whole logical shape,
+        batch included: 13 moves that axis into ncnn's batch (the per-item Mat loses it),
+        12 brings the batch back into it (the Mat is the params' shape)."""
+        if self.param("shape_expr"):
+            return None
+        ax = {k: self.param(k) for k in "whdc"}
+        ndim = 4 if ax["d"] != -233 else 3
+        if ax["c"] == -233:
+            ndim = 2
+        if ax["h"] == -233:
+            ndim = 1
+        if ax["w"] == -233:
+            return None
+        src = mat_axes(in_mats[0])
+        keys = "w" if ndim == 1 else "wh" if ndim == 2 else "whc" if ndim == 3 else "whdc"
+        out = {k: src[k] if ax[k] == 0 else ax[k] for k in keys}
+        total = src["w"] * src["h"] * src["d"] * src["c"]
+        free = [k for k in keys if out[k] == -1]
+        if len(free) > 1:
+            raise MatRuleError(f"Reshape has {len(free)} axes of -1")
+        if free:
+            rest = 1
+            for k in keys:
+                if k != free[0]:
+                    rest *= out[k]
+            out[free[0]] = total // rest
+        full = mat_from_axes(ndim, {**{"w": 1, "h": 1, "d": 1, "c": 1}, **out})
+        into_batch, from_batch = self.param("output_batch_axis"), self.param("input_batch_axis")
+        if into_batch != 233:
+            axis = into_batch + len(full) if into_batch < 0 else into_batch
+            return [full[:axis] + full[axis + 1 :] or (1,)]
+        size = 1
+        for x in full:
+            size *= x
+        if from_batch == 233 and size != total:
+            raise MatRuleError(f"Reshape of a Mat {list(in_mats[0])} ({total} elements) to {list(full)}")
+        return [full]
+
 
 FLT_MAX = 3.4028234663852886e38
 
 
 @irdl_op_definition
-class ClipOp(NcnnLayer):
+class ClipOp(KeepsMat, NcnnLayer):
     name = "ncnn.Clip"
     PARAMS: ClassVar = {"min": Param(0, -FLT_MAX, FLOAT), "max": Param(1, FLT_MAX, FLOAT)}
 
 
 @irdl_op_definition
-class SigmoidOp(NcnnLayer):
+class SigmoidOp(KeepsMat, NcnnLayer):
     name = "ncnn.Sigmoid"
 
 
 @irdl_op_definition
-class TanHOp(NcnnLayer):
+class TanHOp(KeepsMat, NcnnLayer):
     name = "ncnn.TanH"
 
 
 @irdl_op_definition
-class ELUOp(NcnnLayer):
+class ELUOp(KeepsMat, NcnnLayer):
     name = "ncnn.ELU"
     PARAMS: ClassVar = {"alpha": Param(0, 0.1, FLOAT)}
 
 
 @irdl_op_definition
-class HardSigmoidOp(NcnnLayer):
+class HardSigmoidOp(KeepsMat, NcnnLayer):
     name = "ncnn.HardSigmoid"
     PARAMS: ClassVar = {"alpha": Param(0, 0.2, FLOAT), "beta": Param(1, 0.5, FLOAT)}
 
 
 @irdl_op_definition
-class HardSwishOp(NcnnLayer):
+class HardSwishOp(KeepsMat, NcnnLayer):
     name = "ncnn.HardSwish"
     PARAMS: ClassVar = {"alpha": Param(0, 0.2, FLOAT), "beta": Param(1, 0.5, FLOAT)}
 
 
 @irdl_op_definition
-class GELUOp(NcnnLayer):
+class GELUOp(KeepsMat, NcnnLayer):
     name = "ncnn.GELU"
     PARAMS: ClassVar = {"fast_gelu": Param(0, 0)}
 
 
 @irdl_op_definition
-class MishOp(NcnnLayer):
+class MishOp(KeepsMat, NcnnLayer):
     name = "ncnn.Mish"
 
 
 @irdl_op_definition
-class SwishOp(NcnnLayer):
+class SwishOp(KeepsMat, NcnnLayer):
     name = "ncnn.Swish"
 
 
 @irdl_op_definition
-class SoftplusOp(NcnnLayer):
+class SoftplusOp(KeepsMat, NcnnLayer):
     name = "ncnn.Softplus"
 
 
 @irdl_op_definition
-class ErfOp(NcnnLayer):
+class ErfOp(KeepsMat, NcnnLayer):
     name = "ncnn.Erf"
 
 
 @irdl_op_definition
-class PReLUOp(NcnnLayer):
+class PReLUOp(KeepsMat, NcnnLayer):
     name = "ncnn.PReLU"
     PARAMS: ClassVar = {"num_slope": Param(0, 0)}
     WEIGHTS: ClassVar = (Weight("slope", False),)
 
 
 @irdl_op_definition
-class SoftmaxOp(NcnnLayer):
+class SoftmaxOp(KeepsMat, NcnnLayer):
     """fixbug0 must be 1: the old behaviour on 3-D axes is wrong (reference §2.2)."""
 
     name = "ncnn.Softmax"
@@ -144,7 +235,7 @@ class SoftmaxOp(NcnnLayer):
 
 
 @irdl_op_definition
-class UnaryOpOp(NcnnLayer):
+class UnaryOpOp(KeepsMat, NcnnLayer):
     """op_type: 0 abs 1 neg 2 floor 3 ceil 4 square 5 sqrt 6 rsqrt 7 exp 8 log 9 sin 10 cos
     11 tan 12 asin 13 acos 14 atan 15 reciprocal 16 tanh 17 log10 18 round 19 trunc."""
 
@@ -153,13 +244,13 @@ class UnaryOpOp(NcnnLayer):
 
 
 @irdl_op_definition
-class EltwiseOp(NcnnLayer):
+class EltwiseOp(KeepsMat, NcnnLayer):
     name = "ncnn.Eltwise"
     PARAMS: ClassVar = {"op_type": Param(0, 0), "coeffs": Param(1, [], FLOATS)}
 
 
 @irdl_op_definition
-class DropoutOp(NcnnLayer):
+class DropoutOp(KeepsMat, NcnnLayer):
     name = "ncnn.Dropout"
     PARAMS: ClassVar = {"scale": Param(0, 1.0, FLOAT)}
 

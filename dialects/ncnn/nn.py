@@ -15,7 +15,22 @@ from typing import ClassVar
 
 from xdsl.irdl import irdl_op_definition
 
-from ncc.dialects.ncnn.base import FLOAT, FLOATS, INTS, STR, NcnnLayer, Param, Weight
+from ncc.dialects.ncnn.base import (
+    FLOAT,
+    FLOATS,
+    INTS,
+    STR,
+    KeepsMat,
+    Mat,
+    MatRuleError,
+    NcnnLayer,
+    Param,
+    Weight,
+    _cdiv,
+    mat_axes,
+    same_pad,
+    window_extent,
+)
 
 _ACT = {
     "activation_type": Param(9, 0),
@@ -43,8 +58,122 @@ _CONV_2D = {
 _CONV_WEIGHTS = (Weight("weight", True), Weight("bias", False, optional=True))
 
 
+def _need_dims(layer: NcnnLayer, mat: Mat, *dims: int) -> None:
+    if len(mat) not in dims:
+        raise MatRuleError(f"{layer.layer_type} takes a {' or '.join(map(str, dims))}-D Mat, got {list(mat)}")
+
+
+_PAD_DEFAULTS = {
+    "pad_right": "pad_left", "pad_top": "pad_left", "pad_bottom": "pad_top",
+    "pad_front": "pad_left", "pad_behind": "pad_front",
+}  # fmt: skip
+_AXIS_PADS = {"w": ("pad_left", "pad_right"), "h": ("pad_top", "pad_bottom"), "d": ("pad_front", "pad_behind")}
+
+
+def _pad(layer: NcnnLayer, key: str) -> int:
+    v = layer.param(key)
+    return _pad(layer, _PAD_DEFAULTS[key]) if v is None else v
+
+
+def _window(layer: NcnnLayer, sizes: dict[str, int], dilated: bool, same: bool) -> dict[str, int]:
+    """Output length per spatial axis (w, h[, d]) of a sliding window layer: explicit pads,
+    or SAME_UPPER / SAME_LOWER padding (`make_padding`: applied when any axis needs a
+    positive pad, then to every axis, even a negative one)."""
+    geo = {}
+    for a in sizes:
+        k = layer.param_or(f"kernel_{a}", "kernel_w")
+        s = layer.param_or(f"stride_{a}", "stride_w")
+        d = layer.param_or(f"dilation_{a}", "dilation_w") if dilated else 1
+        geo[a] = (k, s, d)
+    if same:
+        totals = {a: same_pad(sizes[a], *geo[a]) for a in sizes}
+        if not any(t > 0 for t in totals.values()):
+            totals = dict.fromkeys(sizes, 0)
+        return {a: window_extent(sizes[a], *geo[a], 0, totals[a]) for a in sizes}
+    return {
+        a: window_extent(sizes[a], *geo[a], _pad(layer, _AXIS_PADS[a][0]), _pad(layer, _AXIS_PADS[a][1]))
+        for a in sizes
+    }
+
+
+class _ConvolutionMat:
+    """Convolution / ConvolutionDepthWise (3-D Mat) and Convolution3D (4-D Mat)."""
+
+    SPATIAL: ClassVar[str] = "hw"
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        x = tuple(in_mats[0])
+        _need_dims(self, x, len(self.SPATIAL) + 1)
+        sizes = dict(zip(self.SPATIAL[::-1], x[:0:-1], strict=True))
+        pads = [_pad(self, k) for ax in self.SPATIAL for k in _AXIS_PADS[ax]]
+        same = all(p == -233 for p in pads) or all(p == -234 for p in pads)
+        out = _window(self, sizes, dilated=True, same=same)
+        return [(self.param("num_output"), *(out[a] for a in self.SPATIAL))]
+
+
+class _DeconvolutionMat:
+    """Deconvolution* : full output (n-1)*stride + extent + output_pad, then cut by the pads,
+    or to output_w/h(/d) under SAME_UPPER / SAME_LOWER (`deconvolution.cpp::cut_padding`)."""
+
+    SPATIAL: ClassVar[str] = "hw"
+    OUTPUT_PAD: ClassVar[dict[str, str]] = {"w": "output_pad_right", "h": "output_pad_bottom"}
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        x = tuple(in_mats[0])
+        _need_dims(self, x, len(self.SPATIAL) + 1)
+        sizes = dict(zip(self.SPATIAL[::-1], x[:0:-1], strict=True))
+        full = {}
+        for a, n in sizes.items():
+            k = self.param_or(f"kernel_{a}", "kernel_w")
+            s = self.param_or(f"stride_{a}", "stride_w")
+            d = self.param_or(f"dilation_{a}", "dilation_w")
+            opad = self.param_or(self.OUTPUT_PAD[a], "output_pad_right")
+            full[a] = (n - 1) * s + d * (k - 1) + 1 + opad
+        pads = {a: (_pad(self, _AXIS_PADS[a][0]), _pad(self, _AXIS_PADS[a][1])) for a in sizes}
+        wanted = {a: self.param_or(f"output_{a}", "output_w") for a in sizes}
+        if any(p > 0 for pp in pads.values() for p in pp):
+            out = {a: full[a] - sum(pads[a]) for a in sizes}
+        elif all(v > 0 for v in wanted.values()) and any(p in (-233, -234) for pp in pads.values() for p in pp):
+            out = wanted
+        else:
+            out = full
+        return [(self.param("num_output"), *(out[a] for a in self.SPATIAL))]
+
+
+class _PoolingMat:
+    """`pooling.cpp`: global → (c); adaptive → out_w/h(/d) (-233 keeps the axis); else the
+    window over pads by pad_mode (0 full: extra tail pad so the last window fits, 1 valid:
+    the given pads, 2 / 3 SAME_UPPER / SAME_LOWER)."""
+
+    SPATIAL: ClassVar[str] = "hw"
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        x = tuple(in_mats[0])
+        _need_dims(self, x, len(self.SPATIAL) + 1)
+        sizes = dict(zip(self.SPATIAL[::-1], x[:0:-1], strict=True))
+        if self.param("global_pooling"):
+            return [(x[0],)]
+        if self.param("adaptive_pooling"):
+            out = {a: self.param_or(f"out_{a}", "out_w") for a in sizes}
+            return [(x[0], *(sizes[a] if out[a] == -233 else out[a] for a in self.SPATIAL))]
+        mode = self.param("pad_mode")
+        if mode in (2, 3):
+            out = _window(self, sizes, dilated=False, same=True)
+        else:
+            out = {}
+            for a, n in sizes.items():
+                k = self.param_or(f"kernel_{a}", "kernel_w")
+                s = self.param_or(f"stride_{a}", "stride_w")
+                padded = n + _pad(self, _AXIS_PADS[a][0]) + _pad(self, _AXIS_PADS[a][1])
+                if mode == 0:
+                    tail = (padded - k) - _cdiv(padded - k, s) * s  # C's %
+                    padded += s - tail if tail != 0 else 0
+                out[a] = _cdiv(padded - k, s) + 1
+        return [(x[0], *(out[a] for a in self.SPATIAL))]
+
+
 @irdl_op_definition
-class ConvolutionOp(NcnnLayer):
+class ConvolutionOp(_ConvolutionMat, NcnnLayer):
     """2-D convolution on a 3-D Mat (c, h, w); weight (out, in, kh, kw) = torch's bytes."""
 
     name = "ncnn.Convolution"
@@ -58,7 +187,7 @@ class ConvolutionOp(NcnnLayer):
 
 
 @irdl_op_definition
-class ConvolutionDepthWiseOp(NcnnLayer):
+class ConvolutionDepthWiseOp(_ConvolutionMat, NcnnLayer):
     """Grouped convolution (any group, not only depthwise); weight (out, in/g, kh, kw)."""
 
     name = "ncnn.ConvolutionDepthWise"
@@ -83,7 +212,7 @@ _DECONV = {
 
 
 @irdl_op_definition
-class DeconvolutionOp(NcnnLayer):
+class DeconvolutionOp(_DeconvolutionMat, NcnnLayer):
     """Transposed convolution; weight (out, in, kh, kw), i.e. torch's (in, out, kh, kw)
     transposed. The full output ((w-1)*stride + extent + output_pad_right) is cropped by the
     pads."""
@@ -94,7 +223,7 @@ class DeconvolutionOp(NcnnLayer):
 
 
 @irdl_op_definition
-class DeconvolutionDepthWiseOp(NcnnLayer):
+class DeconvolutionDepthWiseOp(_DeconvolutionMat, NcnnLayer):
     """Grouped transposed convolution; weight (g, out/g, in/g, kh, kw)."""
 
     name = "ncnn.DeconvolutionDepthWise"
@@ -103,9 +232,10 @@ class DeconvolutionDepthWiseOp(NcnnLayer):
 
 
 @irdl_op_definition
-class Convolution3DOp(NcnnLayer):
+class Convolution3DOp(_ConvolutionMat, NcnnLayer):
     """3-D convolution on a 4-D Mat (c, d, h, w); weight (out, in, kd, kh, kw) = torch's."""
 
+    SPATIAL: ClassVar[str] = "dhw"
     name = "ncnn.Convolution3D"
     VULKAN: ClassVar[bool] = False
     PARAMS: ClassVar = {
@@ -114,20 +244,24 @@ class Convolution3DOp(NcnnLayer):
         "dilation_d": Param(22, None),  # default: dilation_w
         "stride_d": Param(23, None),  # default: stride_w
         "pad_front": Param(24, None),  # default: pad_left
-        "pad_behind": Param(17, None),  # default: pad_top (sic, unlike Pooling3D)
+        "pad_behind": Param(17, None),  # default: pad_front
         "pad_value": Param(18, 0.0, FLOAT),
     }
     WEIGHTS: ClassVar = _CONV_WEIGHTS
 
 
 @irdl_op_definition
-class Deconvolution3DOp(NcnnLayer):
+class Deconvolution3DOp(_DeconvolutionMat, NcnnLayer):
     """3-D transposed convolution on a 4-D Mat (c, d, h, w); weight (out, in, kd, kh, kw),
     i.e. torch's (in, out, kd, kh, kw) transposed. The full output ((d-1)*stride_d + extent
     + output_pad_behind, likewise h and w) is cropped by the pads. CPU only."""
 
     name = "ncnn.Deconvolution3D"
     VULKAN: ClassVar[bool] = False
+    SPATIAL: ClassVar[str] = "dhw"
+    OUTPUT_PAD: ClassVar[dict[str, str]] = {
+        "w": "output_pad_right", "h": "output_pad_bottom", "d": "output_pad_behind",
+    }  # fmt: skip
     PARAMS: ClassVar = {
         **_CONV_2D,
         "kernel_d": Param(21, None),  # default: kernel_w
@@ -166,7 +300,7 @@ _POOL_2D = {
 
 
 @irdl_op_definition
-class PoolingOp(NcnnLayer):
+class PoolingOp(_PoolingMat, NcnnLayer):
     """2-D pooling on a 3-D Mat. Max pads with -FLT_MAX; avg without count_include_pad
     divides by the number of non-pad elements in the window."""
 
@@ -175,8 +309,9 @@ class PoolingOp(NcnnLayer):
 
 
 @irdl_op_definition
-class Pooling3DOp(NcnnLayer):
+class Pooling3DOp(_PoolingMat, NcnnLayer):
     name = "ncnn.Pooling3D"
+    SPATIAL: ClassVar[str] = "dhw"
     VULKAN: ClassVar[bool] = False
     PARAMS: ClassVar = {
         **_POOL_2D,
@@ -202,6 +337,14 @@ class InnerProductOp(NcnnLayer):
         **_ACT,
     }
     WEIGHTS: ClassVar = (Weight("weight", True), Weight("bias", False, optional=True))
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        n = self.param("num_output")
+        k = self.param("weight_data_size") // max(n, 1)
+        x = tuple(in_mats[0])
+        if len(x) == 2 and x[1] == k:
+            return [(x[0], n)]
+        return [(n,)]
 
 
 @irdl_op_definition
@@ -237,6 +380,36 @@ class GemmOp(NcnnLayer):
         Weight("C", True, optional=True),
     )
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`gemm.cpp` / `x86/gemm_x86.cpp`: M is A's w when transA, else its rows (c of a 3-D
+        Mat, h otherwise, 1 for a vector); N is B's rows when transB, else its w. The output
+        is (M, N), (M, 1, N) with output_N1M, transposed with output_transpose. A vector A or
+        B is refused: the x86 kernel counts a packed vector's rows as its elempack (a 1-D
+        A of 8 is read as 8 rows, or 1 row of 1 when transposed), so an operand [1, K] must
+        keep its 2-D Mat (1, K) (issue 9)."""
+
+        def rows(m: Mat) -> int:
+            ax = mat_axes(m)
+            return ax["c"] if len(m) == 3 else ax["h"]
+
+        mats = list(in_mats)
+        blobs = mats[: 2 - int(bool(self.param("constantA"))) - int(bool(self.param("constantB")))]
+        if any(len(m) == 1 for m in blobs):
+            raise MatRuleError(f"Gemm reads a 1-D operand Mat by its packing (operands {[list(m) for m in blobs]})")
+        if self.param("constantA"):
+            m = self.param("constantM")
+        else:
+            a = tuple(mats.pop(0))
+            m = a[-1] if self.param("transA") else rows(a)
+        if self.param("constantB"):
+            n = self.param("constantN")
+        else:
+            b = tuple(mats.pop(0))
+            n = rows(b) if self.param("transB") else b[-1]
+        if self.param("output_transpose"):
+            m, n = n, m
+        return [(m, 1, n) if self.param("output_N1M") else (m, n)]
+
 
 @irdl_op_definition
 class MatMulOp(NcnnLayer):
@@ -246,9 +419,36 @@ class MatMulOp(NcnnLayer):
     VULKAN: ClassVar[bool] = False
     PARAMS: ClassVar = {"transB": Param(0, 0)}
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`matmul.cpp::forward`: vector·vector → (1); a vector operand is one row of A or
+        one column of B and its axis disappears from the result; otherwise numpy batch
+        broadcasting after left-padding the lower rank (2-D + 4-D keeps the 2-D unbatched)."""
+        a, b = tuple(in_mats[0]), tuple(in_mats[1])
+        trans_b = self.param("transB")
+        n = (b[-2] if trans_b else b[-1]) if len(b) >= 2 else None
+        ka = a[-1]
+        kb = (b[-1] if trans_b else b[-2]) if len(b) >= 2 else b[0]
+        if ka != kb:
+            raise MatRuleError(f"MatMul of Mats {list(a)} and {list(b)}: K {ka} ≠ {kb}")
+        if len(a) == 1 and len(b) == 1:
+            return [(1,)]
+        if len(a) == 1:
+            return [(n,)] if len(b) == 2 else [(b[0], n) if len(b) == 3 else (b[0], b[1], n)]
+        if len(b) == 1:
+            return [(a[0],)] if len(a) == 2 else [(a[0], a[-2]) if len(a) == 3 else (a[0], a[1], a[-2])]
+        dims = max(len(a), len(b))
+        a4 = (1,) * (dims - len(a)) + a
+        b4 = (1,) * (dims - len(b)) + b
+        batch = []
+        for x, y in zip(a4[:-2], b4[:-2]):
+            if x != y and x != 1 and y != 1:
+                raise MatRuleError(f"MatMul cannot broadcast the batch of Mats {list(a)} and {list(b)}")
+            batch.append(max(x, y))
+        return [(*batch, a[-2], n)]
+
 
 @irdl_op_definition
-class BatchNormOp(NcnnLayer):
+class BatchNormOp(KeepsMat, NcnnLayer):
     """y = slope * (x - mean) / sqrt(var + eps) + bias per channel (c of a 3/4-D Mat, h of a
     2-D Mat, w of a 1-D Mat)."""
 
@@ -263,7 +463,7 @@ class BatchNormOp(NcnnLayer):
 
 
 @irdl_op_definition
-class LayerNormOp(NcnnLayer):
+class LayerNormOp(KeepsMat, NcnnLayer):
     """Normalises each row of w elements, or each channel of w*h elements when affine_size
     equals w*h (3-D Mat)."""
 
@@ -277,7 +477,7 @@ class LayerNormOp(NcnnLayer):
 
 
 @irdl_op_definition
-class InstanceNormOp(NcnnLayer):
+class InstanceNormOp(KeepsMat, NcnnLayer):
     """Normalises each channel of a 3-D Mat over its w*h elements."""
 
     name = "ncnn.InstanceNorm"
@@ -306,6 +506,26 @@ class InterpOp(NcnnLayer):
         "size_expr": Param(9, "", STR),
     }
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`interp.cpp::forward`: output_width/height when both are set, else int(size *
+        scale) in float32; a 1-D Mat of n is n channels of 1x1, a 2-D one resizes w only."""
+        import numpy as np
+
+        if self.param("size_expr") or self.param("dynamic_target_size") or len(in_mats) > 1:
+            return None
+        x = tuple(in_mats[0])
+        _need_dims(self, x, 1, 2, 3)
+        w, h = (1, 1) if len(x) == 1 else (x[-1], x[-2] if len(x) == 3 else 1)
+        ow, oh = self.param("output_width"), self.param("output_height")
+        if ow == 0 or oh == 0:
+            ow = int(np.float32(w) * np.float32(self.param("width_scale")))
+            oh = int(np.float32(h) * np.float32(self.param("height_scale")))
+        if len(x) == 1:
+            return [(x[0], oh, ow)]
+        if len(x) == 2:
+            return [(x[0], ow)]
+        return [(x[0], oh, ow)]
+
 
 @irdl_op_definition
 class ReductionOp(NcnnLayer):
@@ -322,6 +542,21 @@ class ReductionOp(NcnnLayer):
         "keepdims": Param(4, 0),
         "fixbug0": Param(5, 0),
     }
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`reduction.cpp::resolve_reduce_flags_and_output_shape`: keepdims keeps the rank
+        with 1 on reduced axes; otherwise the kept axes in order, (1) when none is left. A
+        1-D Mat is always reduced whole."""
+        x = tuple(in_mats[0])
+        if self.param("reduce_all"):
+            axes = set(range(len(x)))
+        elif len(x) == 1:
+            axes = {0}
+        else:
+            axes = {a + len(x) if a < 0 else a for a in self.param("axes")}
+        if self.param("keepdims"):
+            return [tuple(1 if i in axes else d for i, d in enumerate(x))]
+        return [tuple(d for i, d in enumerate(x) if i not in axes) or (1,)]
 
 
 LAYERS: list[type[NcnnLayer]] = [

@@ -19,7 +19,18 @@ from typing import ClassVar
 
 from xdsl.irdl import irdl_op_definition
 
-from ncc.dialects.ncnn.base import FLOAT, INTS, STR, NcnnLayer, Param, Weight
+from ncc.dialects.ncnn.base import (
+    FLOAT,
+    INTS,
+    STR,
+    Mat,
+    MatRuleError,
+    NcnnLayer,
+    Param,
+    Weight,
+    mat_axes,
+    mat_from_axes,
+)
 
 PERMUTE_ORDERS: dict[int, tuple[str, ...]] = {
     2: ("WH", "HW"),
@@ -45,6 +56,19 @@ def permute_order_type(perm: tuple[int, ...] | list[int]) -> int:
 class PermuteOp(NcnnLayer):
     name = "ncnn.Permute"
     PARAMS: ClassVar = {"order_type": Param(0, 0)}
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`permute.cpp`: the code names, for the output (w, h, [d], c), the input axis each
+        comes from; a 1-D Mat is unchanged."""
+        x = tuple(in_mats[0])
+        code = self.param("order_type")
+        if len(x) == 1:
+            return [x]
+        orders = PERMUTE_ORDERS[len(x)]
+        if not 0 <= code < len(orders):
+            raise MatRuleError(f"Permute order_type {code} on a {len(x)}-D Mat")
+        ax = mat_axes(x)
+        return [tuple(ax[letter.lower()] for letter in orders[code][::-1])]
 
 
 @irdl_op_definition
@@ -75,6 +99,34 @@ class CropOp(NcnnLayer):
         "axes_expr": Param(21, "", STR),
     }
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`crop.cpp::resolve_crop_roi`: numpy-style starts/ends/axes (−233 = from 0 / to the
+        end, an end ≤ 0 counts from the end, clamped), or the legacy offsets and sizes."""
+        if self.param("starts_expr") or self.param("ends_expr") or len(in_mats) > 1:
+            return None
+        x = list(in_mats[0])
+        starts, ends, axes = self.param("starts"), self.param("ends"), self.param("axes")
+        if starts and ends:
+            axes = [a + len(x) if a < 0 else a for a in axes] or list(range(len(x)))
+            for axis, start, end in zip(axes, starts, ends):
+                if axis >= len(x):
+                    continue
+                n = x[axis]
+                start = 0 if start == -233 else start
+                end = n if end == -233 else end
+                begin = start if start >= 0 else n + start
+                x[axis] = min(n, end if end > 0 else n + end) - begin
+        else:
+            ax = mat_axes(x)
+            for letter in {1: "w", 2: "wh", 3: "whc", 4: "whdc"}[len(x)]:
+                size = ax[letter] - self.param(f"{letter}offset") - self.param(f"{letter}offset2")
+                limit = self.param(f"out{letter}")
+                ax[letter] = size if limit == -233 else min(limit, size)
+            x = list(mat_from_axes(len(x), ax))
+        if any(d <= 0 for d in x):
+            raise MatRuleError(f"Crop of a Mat {list(in_mats[0])} is empty")
+        return [tuple(x)]
+
 
 @irdl_op_definition
 class SliceOp(NcnnLayer):
@@ -88,11 +140,47 @@ class SliceOp(NcnnLayer):
         "indices": Param(2, [], INTS),
     }
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`slice.cpp`: pieces along `axis` of the `slices` sizes (−233: the rest shared
+        evenly among the pieces left), or up to the split points `indices` (the last piece
+        takes the rest)."""
+        x = tuple(in_mats[0])
+        axis = self.param("axis")
+        axis = axis + len(x) if axis < 0 else axis
+        n, count = x[axis], len(self.results)
+        slices, indices = self.param("slices"), self.param("indices")
+        out, q = [], 0
+        for i in range(count):
+            if indices:
+                if i == count - 1:
+                    size = n - q
+                else:
+                    point = indices[i] + n if indices[i] < 0 else indices[i]
+                    size = point - q
+            else:
+                size = slices[i]
+                if size == -233:
+                    size = (n - q) // (count - i)
+            out.append(x[:axis] + (size,) + x[axis + 1 :])
+            q += size
+        if q != n or any(p[axis] <= 0 for p in out):
+            raise MatRuleError(f"Slice of {n} along axis {axis} into {[p[axis] for p in out]}")
+        return out
+
 
 @irdl_op_definition
 class ConcatOp(NcnnLayer):
     name = "ncnn.Concat"
     PARAMS: ClassVar = {"axis": Param(0, 0)}
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        x = tuple(in_mats[0])
+        axis = self.param("axis")
+        axis = axis + len(x) if axis < 0 else axis
+        for m in in_mats[1:]:
+            if len(m) != len(x) or any(a != b for i, (a, b) in enumerate(zip(m, x)) if i != axis):
+                raise MatRuleError(f"Concat along axis {axis} of Mats {[list(m) for m in in_mats]}")
+        return [x[:axis] + (sum(m[axis] for m in in_mats),) + x[axis + 1 :]]
 
 
 @irdl_op_definition
@@ -114,12 +202,33 @@ class PaddingOp(NcnnLayer):
     }
     WEIGHTS: ClassVar = (Weight("per_channel_pad_data", False, optional=True),)
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`padding.cpp`: left/right pad w, top/bottom h (2-D and up), front/behind c of a
+        3-D Mat and d of a 4-D one."""
+        ax = mat_axes(in_mats[0])
+        dims = len(in_mats[0])
+        ax["w"] += self.param("left") + self.param("right")
+        if dims >= 2:
+            ax["h"] += self.param("top") + self.param("bottom")
+        depth = {3: "c", 4: "d"}.get(dims)
+        if depth:
+            ax[depth] += self.param("front") + self.param("behind")
+        if len(self.operands) > 1:
+            return None
+        return [mat_from_axes(dims, ax)]
+
 
 @irdl_op_definition
 class FlattenOp(NcnnLayer):
     """Any Mat → 1-D (w = total)."""
 
     name = "ncnn.Flatten"
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        total = 1
+        for d in in_mats[0]:
+            total *= d
+        return [(total,)]
 
 
 @irdl_op_definition
@@ -130,6 +239,24 @@ class TileOp(NcnnLayer):
         "tiles": Param(1, 1),
         "repeats": Param(2, [], INTS),
     }
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`tile.cpp`: `axis`/`tiles`, or numpy-style `repeats` right-aligned on (c, d, h, w)
+        (three repeats on a 4-D Mat are d, h, w); the rank is max(dims, len(repeats)), and a
+        lower-rank input keeps its axes' letters (a 3-D Mat's c stays c)."""
+        x = tuple(in_mats[0])
+        dims = len(x)
+        reps = dict.fromkeys("whdc", 1)
+        repeats = self.param("repeats")
+        if not repeats:
+            axis = self.param("axis")
+            reps[{1: "w", 2: "hw", 3: "chw", 4: "cdhw"}[dims][axis]] = self.param("tiles")
+        else:
+            letters = {1: "w", 2: "hw", 3: "dhw" if dims == 4 else "chw", 4: "cdhw"}[len(repeats)]
+            reps.update(zip(letters, repeats, strict=True))
+        ax = mat_axes(x)
+        outdims = max(dims, len(repeats))
+        return [mat_from_axes(outdims, {k: ax[k] * reps[k] for k in ax})]
     VULKAN: ClassVar[bool] = False
 
 
@@ -139,6 +266,16 @@ class ExpandDimsOp(NcnnLayer):
 
     name = "ncnn.ExpandDims"
     PARAMS: ClassVar = {"axes": Param(3, [], INTS)}
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        x = list(in_mats[0])
+        axes = self.param("axes")
+        outdims = len(x) + len(axes)
+        if outdims > 4:
+            raise MatRuleError(f"ExpandDims of a {len(x)}-D Mat by {len(axes)} axes")
+        for a in sorted(a + outdims if a < 0 else a for a in axes):
+            x.insert(a, 1)
+        return [tuple(x)]
     VULKAN: ClassVar[bool] = False
 
 
@@ -154,6 +291,18 @@ class SqueezeOp(NcnnLayer):
     }
     VULKAN: ClassVar[bool] = False
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        """`squeeze.cpp`: the listed axes (or the flagged w/h/d/c) that are 1 go; none left
+        → (1)."""
+        x = tuple(in_mats[0])
+        axes = self.param("axes")
+        if axes:
+            gone = {a + len(x) if a < 0 else a for a in axes}
+        else:
+            letters = {1: "w", 2: "hw", 3: "chw", 4: "cdhw"}[len(x)]
+            gone = {i for i, letter in enumerate(letters) if self.param(f"squeeze_{letter}")}
+        return [tuple(d for i, d in enumerate(x) if not (i in gone and d == 1)) or (1,)]
+
 
 @irdl_op_definition
 class PixelShuffleOp(NcnnLayer):
@@ -162,6 +311,13 @@ class PixelShuffleOp(NcnnLayer):
 
     name = "ncnn.PixelShuffle"
     PARAMS: ClassVar = {"upscale_factor": Param(0, 1), "mode": Param(1, 0)}
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        c, h, w = _three_d(self, in_mats[0])
+        r = self.param("upscale_factor")
+        if c % (r * r):
+            raise MatRuleError(f"PixelShuffle by {r} of {c} channels")
+        return [(c // (r * r), h * r, w * r)]
 
 
 @irdl_op_definition
@@ -172,10 +328,24 @@ class ReorgOp(NcnnLayer):
     name = "ncnn.Reorg"
     PARAMS: ClassVar = {"stride": Param(0, 1), "mode": Param(1, 0)}
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        c, h, w = _three_d(self, in_mats[0])
+        s = self.param("stride")
+        return [(c * s * s, h // s, w // s)]
+
 
 @irdl_op_definition
 class NoopOp(NcnnLayer):
     name = "ncnn.Noop"
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        return [tuple(m) for m in in_mats[: len(self.results)]]
+
+
+def _three_d(layer: NcnnLayer, mat: Mat) -> tuple[int, int, int]:
+    if len(mat) != 3:
+        raise MatRuleError(f"{layer.layer_type} takes a 3-D Mat, got {list(mat)}")
+    return tuple(mat)
 
 
 LAYERS: list[type[NcnnLayer]] = [
