@@ -11,18 +11,35 @@ torch is imported only when a PyTorch model is compiled or verified.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from ncc.dialects.common import NccError
-from ncc.driver import CompileResult, compile_onnx, compile_onnx_model
+from ncc.errors import NccError
 from ncc.verify import DEFAULT_RTOL, DEFAULT_RTOL_FP16, MODES, VerifyReport
 from ncc.verify import verify as _verify_dir
 
+if TYPE_CHECKING:
+    from ncc.driver import CompileResult
+
 __all__ = ["CompileResult", "compile", "verify"]
+
+
+def __getattr__(name: str) -> Any:
+    # the driver (xDSL, the passes) loads when a model is compiled, not for `ncc verify`
+    if name == "CompileResult":
+        from ncc.driver import CompileResult
+
+        return CompileResult
+    raise AttributeError(name)
+
+
+def _is_compile_result(obj: Any) -> bool:
+    driver = sys.modules.get("ncc.driver")  # a CompileResult exists only once the driver is imported
+    return driver is not None and isinstance(obj, driver.CompileResult)
 
 
 def compile(  # noqa: A001 - `ncc.compile` is the public name
@@ -61,6 +78,8 @@ def compile(  # noqa: A001 - `ncc.compile` is the public name
     """
     if out_dir is None:
         raise NccError("compile needs out_dir")
+    from ncc.driver import compile_onnx, compile_onnx_model
+
     common = dict(passes=passes, fp16=fp16, stop_after=stop_after, print_ir_after_all=print_ir_after_all)
     from ncc.frontends.torch import is_torch_spec
 
@@ -130,9 +149,9 @@ def verify(
     model a `CompileResult` came from; a `.pt2` or `.onnx` file named by the manifest. A model
     compiled from Python code is never re-run from a path found in a manifest: pass it as `model`.
     """
-    if isinstance(result_or_dir, CompileResult) and result_or_dir.manifest_path is None:
+    if _is_compile_result(result_or_dir) and result_or_dir.manifest_path is None:
         raise NccError("this compile stopped early (stop_after) and wrote no ncnn model to verify")
-    out_dir = result_or_dir.out_dir if isinstance(result_or_dir, CompileResult) else result_or_dir
+    out_dir = result_or_dir.out_dir if _is_compile_result(result_or_dir) else result_or_dir
     opts = dict(inputs=inputs, seed=seed, rtol=rtol, rtol_fp16=rtol_fp16, modes=modes)
     if model is not None:
         reference = _reference_for(model, out_dir, state_dict)
@@ -141,7 +160,7 @@ def verify(
         return _verify_dir(out_dir, reference=reference, **opts)
     if state_dict is not None:
         raise NccError("state_dict needs the model it belongs to (model=file.py:NAME or an nn.Module)")
-    if isinstance(result_or_dir, CompileResult) and result_or_dir.reference is not None:
+    if _is_compile_result(result_or_dir) and result_or_dir.reference is not None:
         return _verify_dir(out_dir, reference=result_or_dir.reference, **opts)
     from ncc.verify import load_manifest
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ncc import __version__
-from ncc.dialects.common import NccError
+from ncc.errors import NccError
 
 
 def _shape_args(values: list[str] | None) -> str:

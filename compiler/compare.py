@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ncc.dialects.common import NccError
+from ncc.errors import NccError
 
 
 @dataclass(frozen=True)

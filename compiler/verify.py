@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ncc.dialects.common import NccError
+from ncc.errors import NccError
 
 MODES = ("cpu", "vulkan-fp32", "vulkan-fp16")
 DEFAULT_RTOL = 1e-4

@@ -37,33 +37,12 @@ from xdsl.irdl import irdl_attr_definition
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 
+from ncc.errors import NccError
+
 # --------------------------------------------------------------------------- errors
 
-
-class NccError(Exception):
-    """A user-facing compile error: one readable line, naming file, node and op where known."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        node: str | None = None,
-        op: str | None = None,
-        file: str | None = None,
-    ):
-        super().__init__(message)
-        self.message = message
-        self.node = node
-        self.op = op
-        self.file = file
-
-    def __str__(self) -> str:
-        where = []
-        if self.file:
-            where.append(self.file)
-        if self.node is not None or self.op is not None:
-            where.append(f"node '{self.node or '?'}' ({self.op or '?'})")
-        return (": ".join(where) + ": " if where else "") + self.message
+# NccError lives in ncc.errors (no xDSL, no numpy), so the CLI, `ncc verify` and the torch
+# frontend can raise it without importing the IR.
 
 
 def op_location(op) -> dict[str, str | None]:

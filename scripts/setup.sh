@@ -12,4 +12,4 @@ if ! dpkg -s libvulkan1 mesa-vulkan-drivers >/dev/null 2>&1; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check "torch==2.13.0"
-python3 -m pip install -q --disable-pip-version-check -e ".[dev]"
+python3 -m pip install -q --disable-pip-version-check -e ".[dev,zoo]"

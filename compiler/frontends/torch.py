@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ncc.dialects.common import NccError
+from ncc.errors import NccError
 
 EXPORT_MODES = ("dynamo", "torchscript")
 TORCHSCRIPT_OPSET = 17
