@@ -3,10 +3,10 @@
 from xdsl.ir import Dialect
 
 from ncc.dialects.common import BlobAttr
-from ncc.dialects.ncnn import layers, nn, shape
+from ncc.dialects.ncnn import layers, nn, sequence, shape
 from ncc.dialects.ncnn.base import NcnnLayer, Param, Weight, mat_of, mat_shape
 
-LAYERS: list[type[NcnnLayer]] = [*layers.LAYERS, *nn.LAYERS, *shape.LAYERS]
+LAYERS: list[type[NcnnLayer]] = [*layers.LAYERS, *nn.LAYERS, *shape.LAYERS, *sequence.LAYERS]
 
 LAYERS_BY_TYPE: dict[str, type[NcnnLayer]] = {cls.name.split(".", 1)[1]: cls for cls in LAYERS}
 

