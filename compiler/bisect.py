@@ -141,7 +141,7 @@ def bisect(
 ) -> BisectReport:
     """Compare every mapped ncnn blob with its ONNX tensor and find the first divergent layer."""
     from ncc.report import param_layers
-    from ncc.verify import DEFAULT_RTOL, DEFAULT_RTOL_FP16, compare, load_manifest, make_inputs, run_ncnn_blobs
+    from ncc.verify import DEFAULT_RTOL, DEFAULT_RTOL_FP16, load_manifest, make_inputs, run_ncnn_blobs
 
     manifest, folder = load_manifest(out_dir)
     tensors: dict[str, dict] = manifest.get("tensors") or {}
@@ -159,9 +159,23 @@ def bisect(
     got = run_ncnn_blobs(manifest, folder, feed, mode, list(tensors), keep_blobs=True)
     if got is None:
         raise NccError(f"mode {mode} has no device here")
-    blobs = got[0]
+    return analyse_blobs(manifest, param_layers(folder / manifest["param"]), ref, producers, got[0], mode, tol)
 
-    layers = param_layers(folder / manifest["param"])
+
+def analyse_blobs(
+    manifest: dict,
+    layers: list,
+    ref: Mapping[str, np.ndarray],
+    producers: Mapping[str, tuple[str, str]],
+    blobs: Mapping[str, np.ndarray],
+    mode: str,
+    tol: float,
+) -> BisectReport:
+    """Compare the extracted ncnn `blobs` with the reference tensors `ref` (by ONNX name) and
+    find the first divergent layer of the `.param` `layers`."""
+    from ncc.verify import compare
+
+    tensors: dict[str, dict] = manifest.get("tensors") or {}
     producer = {b: i for i, la in enumerate(layers) for b in la.outputs}
     consumers: dict[str, list[int]] = {}
     for i, la in enumerate(layers):

@@ -72,9 +72,20 @@ def cmd_compile(a: argparse.Namespace) -> int:
     )  # fmt: skip
     if not _announce(a, result):
         return 0
+    _calibrate(a, result.out_dir, a.model)
     if a.verify:
-        return _verify(result.out_dir, a.model, a.rtol, a.rtol_fp16, {}, a.seed)
+        return _verify(result.out_dir, a.model, a.rtol, a.rtol_fp16, _npy_args(a.calibrate), a.seed)
     return 0
+
+
+def _calibrate(a: argparse.Namespace, out_dir, model) -> None:
+    """`--fp16-calibrate` / `--calibrate NAME=FILE.npy`: keep the layers fp16 gets wrong in fp32."""
+    if not (a.fp16_calibrate or a.calibrate):
+        return
+    from ncc.precision import calibrate_fp16
+
+    report = calibrate_fp16(out_dir, model, inputs=_npy_args(a.calibrate), seed=a.seed, target=a.rtol_fp16, time_runs=5)
+    print(report.table())
 
 
 def _announce(a: argparse.Namespace, result) -> bool:
@@ -114,6 +125,11 @@ def _compile_torch(a: argparse.Namespace, ir_stream) -> int:
     )  # fmt: skip
     if not _announce(a, result):
         return 0
+    if a.fp16_calibrate or a.calibrate:
+        raise NccError(
+            "--fp16-calibrate compares every layer with onnxruntime: export the model to ONNX "
+            "(torch.onnx.export) and compile the .onnx file"
+        )
     if a.verify:
         report = verify(result, rtol=a.rtol, rtol_fp16=a.rtol_fp16, seed=a.seed)
         return _print_report(report)
@@ -240,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-strategy", choices=["grouped", "conv3d", "batch-axis"],  # batch_layout.STRATEGIES, not imported at start-up
         help="how a batch of N > 1 frames is placed in ncnn (default grouped: any ncnn version, all on Vulkan)",
     )  # fmt: skip
+    c.add_argument(
+        "--fp16-calibrate", action="store_true",
+        help="run the model in ncnn's fp16 mode on sample inputs and keep the layers that overflow fp16 or dominate its error in fp32 (featmask 31=19)",
+    )
+    c.add_argument("--calibrate", action="append", metavar="NAME=FILE.npy", help="sample input for --fp16-calibrate (repeatable; implies it; default: seeded random inputs)")
     c.add_argument("--verify", action="store_true", help="verify the result against onnxruntime, or torch eager for a PyTorch model (as `ncc verify`)")
     c.add_argument("--state-dict", metavar="FILE.pt", help="PyTorch: weights for file.py:NAME (torch.load with weights_only=True)")
     c.add_argument("--export", choices=["dynamo", "torchscript"], help="PyTorch: torch's ONNX exporter (default dynamo)")

@@ -197,6 +197,12 @@ class HardSwishOp(KeepsMat, NcnnLayer):
 class GELUOp(KeepsMat, NcnnLayer):
     name = "ncnn.GELU"
     PARAMS: ClassVar = {"fast_gelu": Param(0, 0)}
+    # The Vulkan kernel evaluates the tanh approximation of GELU whatever `fast_gelu` says:
+    # measured on the 1.0.20261020 wheel, abs error up to 4.7e-4 against the erf form (CPU:
+    # 4e-7), i.e. 1.2e-4 of the range of a GELU over N(0, 3) inputs and 1.5-1.7e-4 at the
+    # output of a ViT. ncnn's Erf layer is exact on Vulkan (6e-7), but an erf-form GELU costs
+    # five layers instead of one on every device: ncc keeps GELU and verify accepts this.
+    VULKAN_FP32_RTOL: ClassVar = 1e-3
 
 
 @irdl_op_definition
