@@ -24,8 +24,14 @@ DEFAULT_MODELS = "cspdarknet53,res2net50_14w_8s,mobileone_s0,resnet18,efficientn
 
 
 def export(name: str, size: int, path: Path) -> Path:
-    import timm
     import torch
+
+    # timm imports torchvision, whose compiled ops need the zoo's schema shim on this torch
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "zoo"))
+    from catalog import import_torchvision
+
+    import_torchvision()
+    import timm
 
     torch.manual_seed(0)
     model = timm.create_model(name, pretrained=False, num_classes=100).eval()
