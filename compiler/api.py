@@ -59,6 +59,7 @@ def compile(  # noqa: A001 - `ncc.compile` is the public name
     print_ir_after_all: IO[str] | None = None,
     seed: int = 0,
     verbose: bool = False,
+    fp16_calibrate: bool | Mapping[str, np.ndarray] = False,
 ) -> CompileResult:
     """Compile a model into `out_dir` (`<stem>.ncnn.param`, `.bin`, `.json`).
 
@@ -74,6 +75,10 @@ def compile(  # noqa: A001 - `ncc.compile` is the public name
     flattened return value (`output_names` overrides). The result's `reference` runs the model
     eagerly, so `ncc.verify(result)` compares ncnn with torch itself.
 
+    `fp16_calibrate` (True: seeded inputs; or a dict of sample inputs by name) keeps in fp32 the
+    layers that overflow ncnn's fp16 mode or dominate its error (`ncc.precision`); the report is
+    `result.precision`.
+
     Export failures raise `ExportError` (an `NccError`), compile errors `NccError`.
     """
     if out_dir is None:
@@ -86,7 +91,8 @@ def compile(  # noqa: A001 - `ncc.compile` is the public name
     if isinstance(model, (str, os.PathLike)) and not is_torch_spec(model):
         if example_inputs is not None or state_dict is not None:
             raise NccError("example_inputs / state_dict are for PyTorch models, not ONNX files")
-        return compile_onnx(model, out_dir, input_shapes=_shape_text(input_shapes), **common)
+        result = compile_onnx(model, out_dir, input_shapes=_shape_text(input_shapes), **common)
+        return _calibrated(result, model, fp16_calibrate, seed)
 
     from ncc.frontends import torch as tf
 
@@ -127,6 +133,26 @@ def compile(  # noqa: A001 - `ncc.compile` is the public name
         source=source or src.label, manifest_extra=extra, input_shapes=pipeline_shapes, **common,
     )  # fmt: skip
     result.reference = src.reference()
+    if fp16_calibrate is not False and result.manifest_path is not None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="ncc-calibrate-") as tmp:
+            exported = Path(tmp) / "model.onnx"
+            exported.write_bytes(proto.SerializeToString())
+            _calibrated(result, exported, fp16_calibrate, seed)
+    return result
+
+
+def _calibrated(result: CompileResult, onnx_model: Any, how: bool | Mapping[str, np.ndarray], seed: int) -> CompileResult:
+    """`result` after fp16 calibration against onnxruntime on `onnx_model` (when asked for)."""
+    if how is False or result.manifest_path is None:
+        return result
+    from ncc.precision import calibrate_fp16
+    from ncc.verify import load_manifest
+
+    inputs = None if how is True else dict(how)
+    result.precision = calibrate_fp16(result.out_dir, onnx_model, inputs=inputs, seed=seed)
+    result.manifest, _ = load_manifest(result.out_dir)
     return result
 
 

@@ -122,14 +122,12 @@ def _compile_torch(a: argparse.Namespace, ir_stream) -> int:
         a.model, None, a.output, input_shapes=_shape_args(a.input_shape), state_dict=a.state_dict,
         export=a.export or "dynamo", opset=a.opset, passes=a.passes, fp16=a.fp16,
         stop_after=a.stop_after, print_ir_after_all=ir_stream, seed=a.seed,
+        fp16_calibrate=_npy_args(a.calibrate) or bool(a.fp16_calibrate),
     )  # fmt: skip
     if not _announce(a, result):
         return 0
-    if a.fp16_calibrate or a.calibrate:
-        raise NccError(
-            "--fp16-calibrate compares every layer with onnxruntime: export the model to ONNX "
-            "(torch.onnx.export) and compile the .onnx file"
-        )
+    if result.precision is not None:
+        print(result.precision.table())
     if a.verify:
         report = verify(result, rtol=a.rtol, rtol_fp16=a.rtol_fp16, seed=a.seed)
         return _print_report(report)

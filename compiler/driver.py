@@ -84,6 +84,8 @@ class CompileResult:
     pipeline: str
     stats: list[PassStat] = field(default_factory=list)
     module: ModuleOp | None = None
+    precision: Any = None
+    """The fp16 calibration report (`ncc.precision.PrecisionReport`) when one ran."""
     reference: Callable[[dict], dict] | None = field(default=None, repr=False)
     """What `ncc.verify` compares against when the source is not an ONNX file (a PyTorch
     compile: the module's eager outputs); None = onnxruntime on `manifest["source"]`."""

@@ -182,3 +182,16 @@ def test_set_featmask_ors_into_existing_masks(tmp_path):
 
     with pytest.raises(NccError, match="no layer"):
         set_featmask(param, {"nope": 1})
+
+
+def test_pytorch_module_calibrated_through_the_api(tmp_path):
+    import torch
+
+    import ncc
+
+    result = ncc.compile(_overflowing(), (torch.randn(1, 8, 16, 16),), tmp_path / "m", fp16_calibrate=True)
+    assert result.precision is not None and result.precision.kept, result.precision
+    assert result.manifest["precision"]["fp32_layers"]
+    report = ncc.verify(result)  # against torch eager
+    _needs_vulkan(report)
+    assert report.passed, report.table()
