@@ -176,8 +176,11 @@ class HoistUnaryAboveLayoutMove(RewritePattern):
         if not isinstance(move, ReshapeOp | TransposeOp) or len(list(move.results[0].uses)) != 1:
             return
         src = move.operands[0]
+        shape = static_shape(src.type)
+        if shape is None:  # before shape inference (onnx-simplify): the moved type is not known yet
+            return
         unary = type(op).build(
-            operands=[src], result_types=[typed(static_shape(src.type), op.results[0].type)],
+            operands=[src], result_types=[typed(shape, op.results[0].type)],
             properties=dict(op.properties),
         )  # fmt: skip
         unary.attributes.update(op.attributes)

@@ -37,3 +37,18 @@ func.func @layout(%x: tensor<5x4x8x8xf32>) -> tensor<5x4x8x8xf32> {
 // CHECK-LABEL: func.func @layout
 // CHECK-NEXT:    %[[T:.*]] = "onnx.Tanh"(%{{.*}}) : (tensor<5x4x8x8xf32>) -> tensor<5x4x8x8xf32>
 // CHECK-NEXT:    func.return %[[T]]
+
+// -----
+
+// Before shape inference (onnx-simplify runs this pass first) the reshape's input type is
+// unranked: the unary op stays where it is rather than being given a type it cannot know.
+func.func @unranked(%x: tensor<*xf32>, %s: tensor<2xi64>) -> tensor<*xf32> {
+  %a = "onnx.Reshape"(%x, %s) : (tensor<*xf32>, tensor<2xi64>) -> tensor<*xf32>
+  %t = "onnx.Tanh"(%a) : (tensor<*xf32>) -> tensor<*xf32>
+  func.return %t : tensor<*xf32>
+}
+
+// CHECK-LABEL: func.func @unranked
+// CHECK-NEXT:    %[[A:.*]] = "onnx.Reshape"
+// CHECK-NEXT:    %[[T:.*]] = "onnx.Tanh"(%[[A]]) : (tensor<*xf32>) -> tensor<*xf32>
+// CHECK-NEXT:    func.return %[[T]]
