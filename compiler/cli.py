@@ -66,10 +66,20 @@ def cmd_compile(a: argparse.Namespace) -> int:
         return _compile_torch(a, ir_stream)
     if a.state_dict or a.export or a.opset is not None:
         raise NccError("--state-dict, --export and --opset are for PyTorch models (file.py:NAME, .pt2)")
-    result = compile_onnx(
-        a.model, a.output, input_shapes=_shape_args(a.input_shape), passes=a.passes,
-        fp16=a.fp16, stop_after=a.stop_after, print_ir_after_all=ir_stream,
-    )  # fmt: skip
+    from ncc.symbolic import compile_symbolic, parse_dims, split_shapes, symbols_in
+
+    shapes = split_shapes(_shape_args(a.input_shape))
+    if symbols_in(shapes) or a.dim:
+        if a.stop_after or a.print_ir_after_all:
+            raise NccError("--stop-after / --print-ir-after-all compile one size: give static --input-shape dims")
+        result = compile_symbolic(
+            a.model, a.output, shapes, parse_dims(a.dim), passes=a.passes, fp16=a.fp16,
+        )  # fmt: skip
+    else:
+        result = compile_onnx(
+            a.model, a.output, input_shapes=_shape_args(a.input_shape), passes=a.passes,
+            fp16=a.fp16, stop_after=a.stop_after, print_ir_after_all=ir_stream,
+        )  # fmt: skip
     if not _announce(a, result):
         return 0
     _calibrate(a, result.out_dir, a.model)
@@ -144,6 +154,9 @@ def _verify(out_dir, model, rtol, rtol_fp16, inputs, seed, state_dict=None) -> i
     from ncc.api import verify
 
     report = verify(out_dir, model, state_dict=state_dict, rtol=rtol, rtol_fp16=rtol_fp16, inputs=inputs, seed=seed)
+    from ncc.symbolic import record_verified
+
+    record_verified(out_dir, report.rows)
     return _print_report(report)
 
 
@@ -205,7 +218,12 @@ def cmd_run(a: argparse.Namespace) -> int:
     from ncc.verify import load_manifest, make_inputs, run_ncnn
 
     manifest, folder = load_manifest(a.out_dir)
-    inputs = make_inputs(manifest, a.seed, _npy_args(a.input))
+    given = _npy_args(a.input)
+    if manifest.get("dims") and given:
+        from ncc.symbolic import concrete_manifest, dims_from_inputs
+
+        manifest = concrete_manifest(manifest, dims_from_inputs(manifest, given))
+    inputs = make_inputs(manifest, a.seed, given)
     outs = run_ncnn(manifest, folder, inputs, a.mode, threads=a.threads)
     if outs is None:
         raise NccError(f"mode {a.mode} has no device here")
@@ -244,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="compile an ONNX or PyTorch model into an ncnn model folder")
     c.add_argument("model", nargs="?", help="model.onnx, file.py:NAME (an nn.Module class or factory) or model.pt2 (torch.export.save)")
     c.add_argument("-o", "--output", help="output folder (gets <stem>.ncnn.param/.bin/.json)")
-    c.add_argument("--input-shape", action="append", metavar="NAME=1x3x224x224", help="static shape of an input (repeatable)")
+    c.add_argument("--input-shape", action="append", metavar="NAME=1x3x224x224", help="shape of an input (repeatable); dims may be names (1x3xHxW) that stay symbolic, sized by --dim")
+    c.add_argument("--dim", action="append", metavar="H=320[,32..1280/32]", help="a symbolic dim's compile size, optionally its range and multiple (repeatable)")
     c.add_argument("--passes", metavar="SPEC", help="pass pipeline to run instead of the default")
     c.add_argument("--print-pipeline", action="store_true", help="print the pass pipeline and exit (or continue with MODEL)")
     c.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass to stderr (weights print as keys)")

@@ -32,6 +32,8 @@ class VerifyRow:
     tol: float
     passed: bool
     note: str = ""
+    size: str = ""
+    """For a model with symbolic dims: the dim values of this check (`H=64,W=96`)."""
 
 
 @dataclass
@@ -51,17 +53,20 @@ class VerifyReport:
         return max((r.max_rel for r in self.rows if r.mode == mode), default=float("nan"))
 
     def table(self) -> str:
-        head = f"{'output':<24} {'mode':<12} {'max_abs':>10} {'max_rel':>10} {'tol':>8}  result"
+        sw = max([0] + [len(r.size) + 1 for r in self.rows])
+        head = f"{'output':<24} {'size':<{sw}}{'mode':<12} {'max_abs':>10} {'max_rel':>10} {'tol':>8}  result" if sw else (
+            f"{'output':<24} {'mode':<12} {'max_abs':>10} {'max_rel':>10} {'tol':>8}  result")
         lines = [head, "-" * len(head)]
         for r in self.rows:
             verdict = "ok" if r.passed else "FAIL"
             if r.note:
                 verdict += f" ({r.note})"
+            size = f"{r.size:<{sw}}" if sw else ""
             lines.append(
-                f"{r.output[:24]:<24} {r.mode:<12} {r.max_abs:>10.3g} {r.max_rel:>10.3g} {r.tol:>8.0e}  {verdict}"
+                f"{r.output[:24]:<24} {size}{r.mode:<12} {r.max_abs:>10.3g} {r.max_rel:>10.3g} {r.tol:>8.0e}  {verdict}"
             )
         for mode, why in self.skipped.items():
-            lines.append(f"{'*':<24} {mode:<12} {'':>10} {'':>10} {'':>8}  skipped: {why}")
+            lines.append(f"{'*':<24} {'':<{sw}}{mode:<12} {'':>10} {'':>10} {'':>8}  skipped: {why}")
         return "\n".join(lines)
 
 
@@ -220,24 +225,42 @@ def verify(
                 raise NccError("give the source model (--model) to compare against")
             model = src
         reference = onnxruntime_reference(model)
-    feed = make_inputs(manifest, seed, inputs)
-    expected = reference(feed)
     report = VerifyReport()
-    for mode in modes:
-        got = run_ncnn(manifest, folder, feed, mode)
-        if got is None:
-            report.skipped[mode] = "no Vulkan device; checked CPU only"
-            continue
-        tol, why_tol = mode_tolerance(manifest, folder, mode, rtol, rtol_fp16)
-        for entry in manifest["outputs"]:
-            name = entry["name"]
-            max_abs, max_rel = compare(expected[name], got[name])
-            if not np.isfinite(got[name]).all() and np.isfinite(expected[name]).all():
-                max_rel = float("inf")
-            passed = bool(max_rel <= tol)
-            note = why_tol if passed else why_failed(mode, expected[name], got[name], manifest)
-            report.rows.append(VerifyRow(name, mode, max_abs, max_rel, tol, passed, note))
+    for size, at_size in sizes_to_check(manifest, inputs):
+        feed = make_inputs(at_size, seed, inputs)
+        expected = reference(feed)
+        for mode in modes:
+            got = run_ncnn(at_size, folder, feed, mode)
+            if got is None:
+                report.skipped[mode] = "no Vulkan device; checked CPU only"
+                continue
+            tol, why_tol = mode_tolerance(manifest, folder, mode, rtol, rtol_fp16)
+            for entry in at_size["outputs"]:
+                name = entry["name"]
+                max_abs, max_rel = compare(expected[name], got[name])
+                if not np.isfinite(got[name]).all() and np.isfinite(expected[name]).all():
+                    max_rel = float("inf")
+                passed = bool(max_rel <= tol)
+                note = why_tol if passed else why_failed(mode, expected[name], got[name], manifest)
+                report.rows.append(VerifyRow(name, mode, max_abs, max_rel, tol, passed, note, size))
     return report
+
+
+def sizes_to_check(manifest: dict, inputs: Mapping[str, np.ndarray] | None) -> list[tuple[str, dict]]:
+    """(label, the manifest at that size): the model's one size, or for a model with symbolic
+    dims (`ncc.symbolic`) its smallest, given and large sizes (or the size of the given inputs)."""
+    dims = manifest.get("dims")
+    if not dims:
+        return [("", manifest)]
+    from ncc.symbolic import Dim, concrete_manifest, dims_from_inputs
+
+    if inputs:
+        values = [dims_from_inputs(manifest, dict(inputs))]
+    else:
+        samples = {k: Dim(k, d["value"], d.get("min"), d.get("max"), d.get("multiple", 1)).samples() for k, d in dims.items()}
+        count = max(len(v) for v in samples.values())
+        values = [{k: v[min(i, len(v) - 1)] for k, v in samples.items()} for i in range(count)]
+    return [(",".join(f"{k}={v[k]}" for k in sorted(v)), concrete_manifest(manifest, v)) for v in values]
 
 
 def mode_tolerance(manifest: dict, folder: Path, mode: str, rtol: float, rtol_fp16: float) -> tuple[float, str]:

@@ -83,6 +83,19 @@ class NcnnLayer(IRDLOperation, ABC):
     traits = traits_def(Pure())
 
     @classmethod
+    def generalize_params(
+        cls,
+        a: Mapping[int, str],
+        b: Mapping[int, str],
+        in_mats_a: Sequence[Sequence[int]] | None,
+        in_mats_b: Sequence[Sequence[int]] | None,
+    ) -> dict[int, str] | None:
+        """Params (id → `.param` token) that give this layer's output at two input sizes, from
+        its params `a` / `b` compiled at each (`ncc.symbolic`); None: no size-free form. The
+        input Mats are the layer's inputs at each size, when known."""
+        return None
+
+    @classmethod
     def all_params(cls) -> dict[str, Param]:
         """The layer's own params and the ones every ncnn layer reads (`featmask`, id 31)."""
         return {**COMMON_PARAMS, **cls.PARAMS}

@@ -114,6 +114,15 @@ class ReshapeOp(NcnnLayer):
         "output_batch_axis": Param(13, 233),
     }
 
+    @classmethod
+    def generalize_params(cls, a, b, in_mats_a, in_mats_b):
+        """One differing w/h/d/c becomes -1 (the rest of the input), when no other is -1."""
+        dims = {cls.PARAMS[k].id for k in "whdc"}
+        diff = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
+        if len(diff) != 1 or not diff <= dims or "-1" in {a.get(k) for k in dims}:
+            return None
+        return {**a, diff.pop(): "-1"}
+
     def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
         """`reshape.cpp::forward`: the rank is the number of w/h/(d)/c keys written (w only
         → 1-D, + h → 2-D, + c → 3-D, + d → 4-D); 0 copies the input's same ncnn axis, -1

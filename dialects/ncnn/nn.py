@@ -11,6 +11,8 @@ read pad_right as 1.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from typing import ClassVar
 
 from xdsl.irdl import irdl_op_definition
@@ -505,6 +507,36 @@ class InterpOp(NcnnLayer):
         "align_corner": Param(6, 0),
         "size_expr": Param(9, "", STR),
     }
+
+    @classmethod
+    def generalize_params(cls, a, b, in_mats_a, in_mats_b):
+        """An output size that is the same multiple of the input's at both sizes becomes that
+        scale (ncnn then computes int(size * scale) and maps pixels by in/out, as before)."""
+        ids = {k: cls.PARAMS[k].id for k in ("height_scale", "width_scale", "output_height", "output_width")}
+        rest = [k for k in set(a) | set(b) if k not in ids.values() and a.get(k) != b.get(k)]
+        if rest or not in_mats_a or not in_mats_b or len(in_mats_a[0]) < 2 or len(in_mats_b[0]) < 2:
+            return None
+
+        def scales(params, mat):
+            out = []
+            for size_key, scale_key, axis in (("output_height", "height_scale", -2), ("output_width", "width_scale", -1)):
+                size = int(params.get(ids[size_key], 0))
+                if size and int(params.get(ids["output_height"], 0)) and int(params.get(ids["output_width"], 0)):
+                    out.append(Fraction(size, mat[axis]))
+                else:
+                    out.append(Fraction(float(params.get(ids[scale_key], 1.0))))
+            return out
+
+        sa, sb = scales(a, in_mats_a[0]), scales(b, in_mats_b[0])
+        if sa != sb:
+            return None
+        out = {k: v for k, v in a.items() if k not in ids.values()}
+        for (scale_key, axis), scale in zip((("height_scale", -2), ("width_scale", -1)), sa, strict=True):
+            for mat in (in_mats_a[0], in_mats_b[0]):  # int(size * scale) must be the exact size
+                if float(scale) * mat[axis] != int(float(scale) * mat[axis]) or float(scale) != scale:
+                    return None
+            out[ids[scale_key]] = repr(float(scale))
+        return out
 
     def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
         """`interp.cpp::forward`: output_width/height when both are set, else int(size *

@@ -1,0 +1,355 @@
+"""Symbolic input dims: one ncnn model for every input size (`--input-shape x=1x3xHxW --dim H=320`).
+
+ncnn's convolutions, poolings, elementwise layers and activations follow the size of their
+input; only params that encode a size pin it. ncc therefore compiles the model at the given
+size and once more per symbolic dim with only that dim changed, and *anti-unifies* the ncnn
+files: every layer, blob and weight must be the same, and a param that differs must have a
+size-free form that ncnn computes from its input, chosen by the layer class
+(`NcnnLayer.generalize_params`: a Reshape's one differing dim becomes -1, an Input's shape
+hints are dropped, an Interp whose output is a fixed multiple of its input gets the scale
+instead of the size). A param without one stops the compile with an error that names the
+layer, its ONNX node, the dim and the two values.
+
+The manifest keeps `shape` / `mat_shape` at the given size (so a reader that knows nothing of
+dims can still run it) and adds, per input and output, `symbolic_shape` / `symbolic_mat_shape`
+(each dim an int or an expression of the dims such as `"H/8"` or `"W/4-1"`), and `dims`: per
+dim its given value, its declared range and multiple, and the sizes `ncc verify` checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ncc.errors import NccError
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Dim:
+    """A symbolic input dim: its compile value, an optional range and a multiple it keeps."""
+
+    name: str
+    value: int
+    lo: int | None = None
+    hi: int | None = None
+    multiple: int = 1
+
+    def samples(self) -> list[int]:
+        """The sizes `ncc verify` checks by default: the smallest, the given one, a large one."""
+        m = self.multiple
+        small = self.lo if self.lo is not None else max(m, (self.value // 2) // m * m)
+        large = 2 * self.value if self.hi is None else self.hi
+        large = max(self.value, large // m * m)
+        return sorted({small, self.value, large})
+
+    def other(self) -> int:
+        """A second compile size, different from `value`, within the range and the multiple."""
+        for v in (2 * self.value, *reversed(self.samples())):
+            if v != self.value and (self.hi is None or v <= self.hi) and v % self.multiple == 0:
+                return v
+        raise NccError(f"--dim {self.name}: its range holds only {self.value}; make it static instead")
+
+    def entry(self) -> dict[str, Any]:
+        return {"value": self.value, "min": self.lo, "max": self.hi, "multiple": self.multiple}
+
+
+def parse_dims(items: list[str] | None) -> dict[str, Dim]:
+    """`--dim H=320`, `--dim H=32..1280/32` (value: the range's middle multiple) or
+    `--dim H=320,32..1280/32`."""
+    dims: dict[str, Dim] = {}
+    for item in items or []:
+        name, _, spec = item.partition("=")
+        name = name.strip()
+        if not _NAME.match(name) or not spec:
+            raise NccError(f"--dim '{item}': expected NAME=VALUE, NAME=LO..HI[/MULTIPLE] or NAME=VALUE,LO..HI[/MULTIPLE]")
+        value_text, _, range_text = spec.partition(",") if "," in spec else (
+            ("", "", spec) if ".." in spec else (spec, "", "")
+        )
+        try:
+            lo = hi = None
+            multiple = 1
+            if range_text:
+                bounds, _, mult = range_text.partition("/")
+                lo_t, _, hi_t = bounds.partition("..")
+                lo, hi = int(lo_t), int(hi_t)
+                multiple = int(mult) if mult else 1
+            value = int(value_text) if value_text else (((lo + hi) // 2) // multiple * multiple)
+        except ValueError:
+            raise NccError(f"--dim '{item}': sizes must be integers") from None
+        if value <= 0 or multiple <= 0 or (lo is not None and not lo <= value <= hi):
+            raise NccError(f"--dim '{item}': the value must be positive and within the range")
+        if value % multiple or (lo is not None and (lo % multiple or hi % multiple)):
+            raise NccError(f"--dim '{item}': the value and the range's ends must be multiples of {multiple}")
+        dims[name] = Dim(name, value, lo, hi, multiple)
+    return dims
+
+
+def split_shapes(text: str) -> dict[str, list[int | str]]:
+    """`"x=1x3xHxW;y=1x4"` → {"x": [1, 3, "H", "W"], "y": [1, 4]}."""
+    shapes: dict[str, list[int | str]] = {}
+    for item in filter(None, (s.strip() for s in text.replace(",", ";").split(";"))):
+        sep = "=" if "=" in item else ":"
+        name, _, dims = item.rpartition(sep)
+        if not name:
+            raise NccError(f"bad input shape '{item}': expected NAME=1x3xHxW")
+        shapes[name.strip()] = [int(d) if d.strip().lstrip("-").isdigit() else d.strip() for d in dims.split("x")]
+    return shapes
+
+
+def symbols_in(shapes: dict[str, list[int | str]]) -> list[str]:
+    return sorted({d for dims in shapes.values() for d in dims if isinstance(d, str)})
+
+
+def _concrete(shapes: dict[str, list[int | str]], values: dict[str, int]) -> str:
+    return ";".join(f"{k}:{'x'.join(str(values[d] if isinstance(d, str) else d) for d in v)}" for k, v in shapes.items())
+
+
+# ---------------------------------------------------------------------------- the .param text
+
+
+@dataclass
+class _Layer:
+    type: str
+    name: str
+    head: list[str]
+    params: dict[int, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        return " ".join(self.head + [f"{k}={v}" for k, v in self.params.items()])
+
+
+def _read_param(path: Path) -> tuple[list[str], list[_Layer]]:
+    lines = path.read_text().split("\n")
+    layers = []
+    for line in lines[2:]:
+        tok = line.split()
+        if len(tok) < 4:
+            continue
+        n = 4 + int(tok[2]) + int(tok[3])
+        params = {}
+        for t in tok[n:]:
+            k, _, v = t.partition("=")
+            params[int(k)] = v
+        layers.append(_Layer(tok[0], tok[1], tok[:n], params))
+    return lines[:2], layers
+
+
+# ------------------------------------------------------------------------------ expressions
+
+
+def _fit(values: dict[str, int], base: int, moved: dict[str, tuple[int, int]]) -> int | str:
+    """The expression of one output dim: `base` at the given sizes; `moved[s] = (size of s,
+    dim)` with only s changed. Linear in one dim (`a*s+b`) or a product of dims (`c*s*t`)."""
+    changed = {s: (x, v) for s, (x, v) in moved.items() if v != base}
+    if not changed:
+        return base
+    if len(changed) == 1:
+        (s, (x, v)), = changed.items()
+        a = Fraction(v - base, x - values[s])
+        b = base - a * values[s]
+        return _linear(s, a, b)
+    # several dims: a product c·s·t…, proportional to each of them
+    coef = Fraction(base)
+    for s in changed:
+        coef /= values[s]
+    if all(Fraction(v) == Fraction(base) * x / values[s] for s, (x, v) in changed.items()):
+        return _linear("*".join(sorted(changed)), coef, Fraction(0))
+    raise NccError(f"an output dim ({base}) depends on {sorted(changed)} in a way ncc cannot write as an expression")
+
+
+def _linear(s: str, a: Fraction, b: Fraction) -> str:
+    if a.numerator == 0:
+        return str(b)
+    term = s if a == 1 else (f"{s}/{a.denominator}" if a.numerator == 1 else (
+        f"{a.numerator}*{s}" if a.denominator == 1 else f"{a.numerator}*{s}/{a.denominator}"))
+    if b == 0:
+        return term
+    if b.denominator != 1:
+        raise NccError(f"the expression {term}+{b} is not integral")
+    return f"{term}{'+' if b > 0 else '-'}{abs(b.numerator)}"
+
+
+def evaluate(expr: int | str, values: dict[str, int]) -> int:
+    """An expression of `symbolic_shape` at the given dim values (integer division, exact)."""
+    if isinstance(expr, int):
+        return expr
+    text = expr
+    for name in sorted(values, key=len, reverse=True):
+        text = re.sub(rf"\b{name}\b", f"Fraction({values[name]})", text)
+    result = eval(text, {"__builtins__": {}, "Fraction": Fraction})  # noqa: S307 - digits, dims, + - * /
+    if Fraction(result).denominator != 1:
+        raise NccError(f"{expr} is not an integer at {values}")
+    return int(result)
+
+
+# ---------------------------------------------------------------------------------- compile
+
+
+def compile_symbolic(
+    model: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    shapes: dict[str, list[int | str]],
+    dims: dict[str, Dim],
+    **options: Any,
+):
+    """Compile `model` once per size (the given dims, then each dim moved alone), check that the
+    ncnn files agree up to size-free params, and write one model for every size."""
+    from ncc.dialects.ncnn import LAYERS_BY_TYPE
+    from ncc.driver import compile_onnx
+    from ncc.verify import load_manifest
+
+    symbols = symbols_in(shapes)
+    missing = [s for s in symbols if s not in dims]
+    if missing:
+        raise NccError(f"--input-shape uses dim(s) {missing}: give each a size with --dim {missing[0]}=VALUE")
+    unused = sorted(set(dims) - set(symbols))
+    if unused:
+        raise NccError(f"--dim {unused[0]}: no --input-shape uses it")
+    values = {s: dims[s].value for s in symbols}
+    label = str(model)
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.ncc-symbolic-", dir=out.parent))
+    try:
+        base = compile_onnx(model, work / "base", input_shapes=_concrete(shapes, values), **options)
+        _require_dynamic(base.module, shapes, label)
+        moved: dict[str, Any] = {}
+        for s in symbols:
+            other = dict(values, **{s: dims[s].other()})
+            moved[s] = (other[s], compile_onnx(model, work / s, input_shapes=_concrete(shapes, other), **options))
+        head, layers = _read_param(base.param)
+        bin_bytes = base.bin.read_bytes()
+        for s, (size, result) in moved.items():
+            _, other_layers = _read_param(result.param)
+            if [(la.type, la.name, la.head) for la in layers] != [(la.type, la.name, la.head) for la in other_layers]:
+                raise NccError(f"{label}: the ncnn graph itself changes with {s} ({values[s]} → {size}): "
+                               f"compile it with a static --input-shape")
+            mats_a, mats_b = _blob_mats(base.manifest), _blob_mats(result.manifest)
+            for la, lb in zip(layers, other_layers, strict=True):
+                if la.params == lb.params:
+                    continue
+                cls = LAYERS_BY_TYPE.get(la.type)
+                ins = la.head[4 : 4 + int(la.head[2])]
+                if la.type == "Input":  # its params are only shape hints
+                    general = {k: v for k, v in la.params.items() if lb.params.get(k) == v}
+                elif cls is None:
+                    general = None
+                else:
+                    general = cls.generalize_params(
+                        la.params, lb.params,
+                        [mats_a[x] for x in ins] if all(x in mats_a for x in ins) else None,
+                        [mats_b[x] for x in ins] if all(x in mats_b for x in ins) else None,
+                    )  # fmt: skip
+                if general is None:
+                    diff = sorted(k for k in set(la.params) | set(lb.params) if la.params.get(k) != lb.params.get(k))
+                    shown = ", ".join(f"{k}: {la.params.get(k, '-')} at {s}={values[s]}, {lb.params.get(k, '-')} at {s}={size}" for k in diff)
+                    raise NccError(
+                        f"{label}: ncnn layer {la.type} '{la.name}' depends on dim {s} ({shown}) and has no "
+                        f"size-free form: compile with a static --input-shape"
+                    )
+                la.params = general
+            if result.bin.read_bytes() != bin_bytes:
+                raise NccError(f"{label}: the weights depend on dim {s} (a constant computed from the input size): "
+                               f"compile with a static --input-shape")
+        base.param.write_text("\n".join(head + [la.line() for la in layers]) + "\n")
+        manifest, _ = load_manifest(base.out_dir)
+        for key in ("inputs", "outputs"):
+            for i, entry in enumerate(manifest[key]):
+                for field_name in ("shape", "mat_shape"):
+                    entry[f"symbolic_{field_name}"] = [
+                        _fit(values, d, {s: (size, r.manifest[key][i][field_name][j]) for s, (size, r) in moved.items()})
+                        for j, d in enumerate(entry[field_name])
+                    ]
+        manifest["dims"] = {s: dims[s].entry() for s in symbols}
+        manifest_path = base.manifest_path
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(base.out_dir, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    base.out_dir, base.param, base.bin = out, out / base.param.name, out / base.bin.name
+    base.manifest_path = out / manifest_path.name
+    base.manifest = manifest
+    return base
+
+
+def _blob_mats(manifest: dict) -> dict[str, list[int]]:
+    """blob → its Mat shape, from the manifest's `tensors` map and inputs."""
+    mats = {b: t["mat_shape"] for b, t in (manifest.get("tensors") or {}).items() if "mat_shape" in t}
+    mats.update({e["blob"]: e["mat_shape"] for e in manifest["inputs"]})
+    return mats
+
+
+def _require_dynamic(module, shapes: dict[str, list[int | str]], label: str) -> None:
+    """A symbolic dim must be dynamic in the model file: a static one was folded into its
+    shape arithmetic by the exporter, so another size would not be this model."""
+    del module  # the importer's types are gone after set-input-shapes; read the file instead
+    from ncc.frontends.onnx import load_onnx
+
+    graph = load_onnx(label).graph
+    by_name = {vi.name: vi for vi in graph.input}
+    for name, dims in shapes.items():
+        vi = by_name.get(name)
+        if vi is None:
+            continue
+        file_dims = vi.type.tensor_type.shape.dim
+        for axis, (d, fd) in enumerate(zip(dims, file_dims, strict=False)):
+            if isinstance(d, str) and fd.HasField("dim_value") and fd.dim_value > 0:
+                raise NccError(
+                    f"{label}: input '{name}' axis {axis} is {fd.dim_value} in the model file, so it cannot be "
+                    f"the symbolic dim {d}: export it as dynamic (dynamic_axes / dynamic_shapes)"
+                )
+
+
+def concrete_manifest(manifest: dict, values: dict[str, int]) -> dict:
+    """The manifest of a symbolic model at the given dim values (what `ncc verify` and `ncc run`
+    feed): `shape` and `mat_shape` evaluated from their symbolic forms."""
+    m = json.loads(json.dumps(manifest))
+    for key in ("inputs", "outputs"):
+        for entry in m[key]:
+            for field_name in ("shape", "mat_shape"):
+                sym = entry.get(f"symbolic_{field_name}")
+                if sym is not None:
+                    entry[field_name] = [evaluate(d, values) for d in sym]
+    m.pop("tensors", None)  # intermediate shapes are recorded at the compile size only
+    return m
+
+
+def dims_from_inputs(manifest: dict, arrays: dict[str, Any]) -> dict[str, int]:
+    """The dim values that inputs of these shapes give (for `ncc run`)."""
+    values: dict[str, int] = {}
+    for entry in manifest["inputs"]:
+        sym = entry.get("symbolic_shape")
+        if sym is None or entry["name"] not in arrays:
+            continue
+        for d, n in zip(sym, arrays[entry["name"]].shape, strict=False):
+            if isinstance(d, str) and _NAME.match(d):
+                if values.setdefault(d, int(n)) != int(n):
+                    raise NccError(f"dim {d} is {values[d]} in one input and {n} in another")
+    return values
+
+
+def record_verified(out_dir: str | os.PathLike[str], rows: list) -> None:
+    """Write the dim values that `ncc verify` checked and passed into the manifest's `dims`."""
+    from ncc.verify import load_manifest
+
+    manifest, folder = load_manifest(out_dir)
+    if not manifest.get("dims") or not rows or not all(r.passed for r in rows):
+        return
+    for label in {r.size for r in rows if r.size}:
+        for item in label.split(","):
+            name, _, value = item.partition("=")
+            verified = set(manifest["dims"][name].get("verified", [])) | {int(value)}
+            manifest["dims"][name]["verified"] = sorted(verified)
+    path = next(iter(sorted(folder.glob("*.ncnn.json"))))
+    path.write_text(json.dumps(manifest, indent=2) + "\n")

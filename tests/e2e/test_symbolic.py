@@ -1,0 +1,232 @@
+"""Symbolic input dims: one ncnn model for every input size, verified at several sizes.
+
+Each model is compiled once (`ncc.symbolic.compile_symbolic`, or `ncc compile --input-shape
+x=1x1x32xW --dim W=…`) and checked by `ncc verify` against onnxruntime at the smallest, the
+given and the largest size of its range, on ncnn CPU, Vulkan fp32 and Vulkan fp16.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ncc.errors import NccError
+from ncc.symbolic import Dim, compile_symbolic, evaluate, parse_dims, split_shapes
+from ncc.verify import verify
+
+
+def _crnn():
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class CRNN(nn.Module):
+        """Text recogniser: conv stack → a sequence whose length follows W → per-step Softmax."""
+
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(1, 16, 3, padding=1)
+            self.c2 = nn.Conv2d(16, 32, 3, padding=1)
+            self.fc = nn.Linear(32 * 8, 40)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.c1(x)), 2)
+            x = F.max_pool2d(F.relu(self.c2(x)), 2)
+            b, c, h, w = x.shape
+            x = x.permute(0, 3, 1, 2).reshape(b, w, c * h)
+            return F.softmax(self.fc(x), dim=-1)
+
+    return CRNN()
+
+
+def _unet():
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class UNet(nn.Module):
+        """Down / up sampling with skip concats and Resize by scale."""
+
+        def __init__(self):
+            super().__init__()
+            self.d1 = nn.Conv2d(3, 8, 3, padding=1)
+            self.d2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+            self.d3 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+            self.u2 = nn.Conv2d(32 + 16, 16, 3, padding=1)
+            self.u1 = nn.Conv2d(16 + 8, 4, 3, padding=1)
+
+        def forward(self, x):
+            a = F.relu(self.d1(x))
+            b = F.relu(self.d2(a))
+            c = F.relu(self.d3(b))
+            u = F.relu(self.u2(torch.cat([F.interpolate(c, scale_factor=2.0, mode="nearest"), b], 1)))
+            u = F.interpolate(u, scale_factor=2.0, mode="bilinear", align_corners=False)
+            return self.u1(torch.cat([u, a], 1))
+
+    return UNet()
+
+
+def _yolo_head():
+    import torch
+    from torch import nn
+
+    class YoloHead(nn.Module):
+        """Strides 8/16/32, grids from the feature map's size (Range / meshgrid), all anchors concatenated."""
+
+        def __init__(self):
+            super().__init__()
+            self.s1 = nn.Conv2d(3, 8, 3, stride=8, padding=1)
+            self.s2 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+            self.s3 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+            self.pred = nn.Conv2d(8, 6, 1)
+
+        def forward(self, x):
+            p3 = self.s1(x)
+            p4 = self.s2(p3)
+            p5 = self.s3(p4)
+            outs = []
+            for f, stride in ((p3, 8), (p4, 16), (p5, 32)):
+                _, _, h, w = f.shape
+                y = self.pred(f)
+                gy, gx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+                grid = torch.stack((gx, gy), 0).float()
+                xy = (y[:, :2].sigmoid() * 2 - 0.5 + grid) * stride
+                wh = y[:, 2:4].exp() * stride
+                outs.append(torch.cat([xy, wh, y[:, 4:].sigmoid()], 1).flatten(2))
+            return torch.cat(outs, 2)
+
+    return YoloHead()
+
+
+def _export(module, shape, axes: dict[int, str] | None, path: Path, exporter: str) -> Path:
+    import torch
+
+    torch.manual_seed(0)
+    module = module.eval()
+    x = torch.randn(*shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if exporter == "dynamo":
+            dynamic = {"x": {k: torch.export.Dim(v, min=16, max=2048) for k, v in (axes or {}).items()}}
+            torch.onnx.export(module, (x,), str(path), input_names=["x"], dynamo=True, verbose=False,
+                              dynamic_shapes=dynamic if axes else None)  # fmt: skip
+        else:
+            torch.onnx.export(module, (x,), str(path), input_names=["x"], dynamo=False, opset_version=17,
+                              dynamic_axes={"x": axes} if axes else None)  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    root = tmp_path_factory.mktemp("symbolic")
+    cache: dict[tuple[str, str], Path] = {}
+    builders = {
+        "crnn": (_crnn, (1, 1, 32, 160), {3: "W"}),
+        "crnn-static": (_crnn, (1, 1, 32, 160), None),
+        "unet": (_unet, (1, 3, 96, 160), {2: "H", 3: "W"}),
+        "yolo": (_yolo_head, (1, 3, 320, 320), {2: "H", 3: "W"}),
+    }
+
+    def get(name: str, exporter: str = "onnx17") -> Path:
+        if (name, exporter) not in cache:
+            build, shape, axes = builders[name]
+            cache[(name, exporter)] = _export(build(), shape, axes, root / f"{name}-{exporter}.onnx", exporter)
+        return cache[(name, exporter)]
+
+    return get
+
+
+def _sizes_checked(report) -> set[str]:
+    assert {r.mode for r in report.rows} >= {"cpu"}
+    return {r.size for r in report.rows}
+
+
+@pytest.mark.parametrize("exporter", ["onnx17", "dynamo"])
+def test_crnn_one_model_for_every_width(exported, tmp_path, exporter):
+    model = exported("crnn", exporter)
+    result = compile_symbolic(model, tmp_path / "m", split_shapes("x=1x1x32xW"), parse_dims(["W=160,64..480/32"]))
+    report = verify(tmp_path / "m", model)
+    assert report.passed, report.table()
+    assert _sizes_checked(report) == {"W=64", "W=160", "W=480"}
+    modes = {r.mode for r in report.rows} | set(report.skipped)
+    assert modes == {"cpu", "vulkan-fp32", "vulkan-fp16"}
+    out = result.manifest["outputs"][0]
+    assert out["symbolic_shape"] == [1, "W/4", 40]
+    assert result.manifest["dims"]["W"] == {"value": 160, "min": 64, "max": 480, "multiple": 32}
+    # the sequence reshape no longer names a length: ncnn takes the rest of its input
+    assert any(line.startswith("Reshape") and "=-1" in line for line in result.param.read_text().splitlines())
+
+
+def test_unet_one_model_for_every_image_size(exported, tmp_path):
+    model = exported("unet")
+    dims = parse_dims(["H=96,64..256/32", "W=160,64..256/32"])
+    result = compile_symbolic(model, tmp_path / "m", split_shapes("x=1x3xHxW"), dims)
+    report = verify(tmp_path / "m", model)
+    assert report.passed, report.table()
+    assert _sizes_checked(report) == {"H=64,W=64", "H=96,W=160", "H=256,W=256"}
+    assert result.manifest["outputs"][0]["symbolic_shape"] == [1, 4, "H", "W"]
+    interps = [line for line in result.param.read_text().splitlines() if line.startswith("Interp")]
+    assert len(interps) == 2 and all(" 1=2.0 2=2.0" in line and " 3=" not in line for line in interps)
+
+
+def test_grid_built_from_the_size_is_refused_naming_the_dim_and_layer(exported, tmp_path):
+    with pytest.raises(NccError, match=r"MemoryData '[^']+' depends on dim [HW] .*static --input-shape"):
+        compile_symbolic(
+            exported("yolo"), tmp_path / "m", split_shapes("x=1x3xHxW"), parse_dims(["H=320,320..640/32", "W=320,320..640/32"])
+        )
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_dim_static_in_the_file_cannot_be_symbolic(exported, tmp_path):
+    with pytest.raises(NccError, match=r"axis 3 is 160 in the model file"):
+        compile_symbolic(exported("crnn-static"), tmp_path / "m", split_shapes("x=1x1x32xW"), parse_dims(["W=160"]))
+
+
+def test_cli_compile_verify_and_run_any_size(exported, tmp_path):
+    import onnxruntime as ort
+
+    model = exported("crnn")
+    cmd = [sys.executable, "-m", "ncc", "compile", str(model), "-o", str(tmp_path / "m"),
+           "--input-shape", "x=1x1x32xW", "--dim", "W=160,64..480/32", "--verify"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "W=480" in proc.stdout and "verify: PASS" in proc.stdout
+    manifest = json.loads(next((tmp_path / "m").glob("*.ncnn.json")).read_text())
+    assert manifest["dims"]["W"]["verified"] == [64, 160, 480]
+
+    x = np.random.default_rng(3).standard_normal((1, 1, 32, 224)).astype(np.float32)  # a width never compiled
+    np.save(tmp_path / "x.npy", x)
+    run = [sys.executable, "-m", "ncc", "run", str(tmp_path / "m"), "--input", f"x={tmp_path / 'x.npy'}", "-o", str(tmp_path / "r")]
+    proc = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    got = np.load(next((tmp_path / "r").glob("*.npy")))
+    sess = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    (want,) = sess.run(None, {"x": x})
+    assert got.shape == want.shape == (1, 56, 40)
+    assert np.max(np.abs(got - want)) <= 1e-4 * np.max(np.abs(want))
+
+
+def test_dim_syntax_and_expressions():
+    d = parse_dims(["H=32..1280/32", "W=320", "T=40,20..80/20"])
+    assert (d["H"].value, d["H"].lo, d["H"].hi, d["H"].multiple) == (640, 32, 1280, 32)
+    assert d["W"].samples() == [160, 320, 640]
+    assert d["T"].samples() == [20, 40, 80]
+    for bad in ["H", "H=0", "H=33,32..64/32", "H=10,20..40", "3H=4"]:
+        with pytest.raises(NccError):
+            parse_dims([bad])
+    assert split_shapes("x=1x3xHxW;m=1x16") == {"x": [1, 3, "H", "W"], "m": [1, 16]}
+    assert evaluate("W/4", {"W": 224}) == 56
+    assert evaluate("3*H/2-1", {"H": 64}) == 95
+    assert evaluate("H*W/64", {"H": 64, "W": 32}) == 32
+    assert Dim("H", 64, multiple=32).other() == 128
+
+
+def test_a_symbol_without_a_size_is_named(exported, tmp_path):
+    with pytest.raises(NccError, match=r"--dim W=VALUE"):
+        compile_symbolic(exported("crnn"), tmp_path / "m", split_shapes("x=1x1x32xW"), {})
