@@ -294,6 +294,17 @@ def mat_shape(shape: Sequence[int]) -> tuple[int, ...]:
     return shape
 
 
+def data_mat(shape: Sequence[int], keep: int = 2) -> tuple[int, ...]:
+    """The Mat of a tensor whose last `keep` axes are data even when 1 (the rows and columns
+    of a MatMul / Gemm operand): `mat_shape`, except that a leading 1 among those axes stays,
+    so a [1, N] operand is a (1, N) Mat and not the vector (N) that ncnn reads another way."""
+    shape = tuple(int(d) for d in shape)
+    mat = mat_shape(shape)
+    if len(mat) < min(len(shape), keep):
+        return shape[-keep:]
+    return mat
+
+
 def mat_of(v: SSAValue) -> tuple[int, ...]:
     s = static_shape(v.type)
     if s is None:

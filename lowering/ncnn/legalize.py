@@ -1,6 +1,9 @@
 """`ncnn-legalize`: the legality check before emission. Everything left in the graph must
-be an ncnn layer whose tensors fit an ncnn Mat; anything else stops the compile with an
-error naming the node, the op and why."""
+be an ncnn layer whose tensors fit an ncnn Mat, and every layer's result Mats must be the
+ones ncnn really produces from its inputs' Mats (`NcnnLayer.infer_mat`); anything else
+stops the compile with an error naming the node, the op and why. A placement mismatch is a
+bug in ncc (a lowering that misread where ncnn puts a tensor), reported as an internal
+error instead of emitting a model that computes wrong numbers."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import dce
 
 from ncc.dialects.common import NccError, op_location, static_shape
-from ncc.dialects.ncnn.base import NcnnLayer, mat_shape
+from ncc.dialects.ncnn.base import MatRuleError, NcnnLayer, mat_of, mat_shape
 from ncc.dialects.onnx.base import ConstantOp, NoValueOp
 from ncc.lowering.onnx.graph import functions
 
@@ -30,9 +33,32 @@ def _describe_illegal(op) -> str:
     return f"has no ncnn lowering (inputs {dims})" if dims else "has no ncnn lowering"
 
 
+def check_placement(layer: NcnnLayer) -> None:
+    """Raise when the Mats of `layer`'s results (`mat_of` their logical types) differ from
+    those ncnn computes from its inputs' Mats."""
+    ins = [mat_of(v) for v in layer.operands]
+    wanted = [mat_of(v) for v in layer.results]
+    where = f"{layer.layer_type} on input Mats {', '.join(str(list(m)) for m in ins) or '(none)'}"
+    try:
+        got = layer.infer_mat(ins)
+    except MatRuleError as e:
+        raise NccError(f"internal error: placement: {where}: {e}", **op_location(layer)) from None
+    if got is None:
+        return
+    got = [tuple(m) for m in got]
+    if got != wanted:
+        show = lambda ms: ", ".join(str(list(m)) for m in ms)  # noqa: E731
+        raise NccError(
+            f"internal error: placement: {where} produces {show(got)}, but its result(s) "
+            f"expect {show(wanted)}",
+            **op_location(layer),
+        )
+
+
 @dataclass(frozen=True)
 class NcnnLegalizePass(ModulePass):
-    """Fail on the first op that is not an ncnn layer, or a tensor with no ncnn Mat."""
+    """Fail on the first op that is not an ncnn layer, a tensor with no ncnn Mat, or a layer
+    whose results' Mats are not the ones ncnn computes from its inputs."""
 
     name = "ncnn-legalize"
 
@@ -69,3 +95,6 @@ class NcnnLegalizePass(ModulePass):
                         mat_shape(s)
                     except NccError as e:
                         raise NccError(e.message, **op_location(layer)) from None
+            for layer in f.body.block.ops:
+                if isinstance(layer, NcnnLayer):
+                    check_placement(layer)

@@ -23,7 +23,7 @@ from ncc.dialects.common import numpy_dtype, static_shape
 from ncc.dialects.ncnn import layers as L
 from ncc.dialects.ncnn import nn as N
 from ncc.dialects.ncnn import shape as S
-from ncc.dialects.ncnn.base import NcnnLayer, mat_shape
+from ncc.dialects.ncnn.base import NcnnLayer, data_mat, mat_shape
 from ncc.dialects.onnx import nn as onnx_nn
 from ncc.dialects.onnx import reduce as onnx_reduce
 from ncc.dialects.onnx.base import OnnxOp, typed
@@ -408,7 +408,10 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
                 params[f"constant{key}"] = 1
                 weights[key] = np.asarray(value, dtype=np.float32)
             else:
-                inputs.append(op.operands[i])
+                # rows and columns are data: a [1, K] operand stays a (1, K) Mat (ncnn Gemm
+                # reads a vector by its packing)
+                v = op.operands[i]
+                inputs.append(as_mat(b, v, data_mat(input_shape(op, b, i))))
         if "A" in weights:
             params.update(constantM=m, constantK=k)
         if "B" in weights:
@@ -434,28 +437,6 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
         return emit(b, N.GemmOp, inputs, (m, n), out, op.Y.type, params, weights)
 
 
-def ncnn_matmul_mat(a: Sequence[int], bm: Sequence[int]) -> tuple[int, ...]:
-    """The Mat ncnn's MatMul (transB=0) produces for input Mats `a` and `bm`."""
-    ad, bd = len(a), len(bm)
-    n = bm[-1]
-    if ad == 1 and bd == 1:
-        return (1,)
-    if ad == 2 and bd == 2:
-        return (a[0], n)
-    if ad == 1 and bd == 2:
-        return (n,)
-    if ad == 2 and bd == 1:
-        return (a[0],)
-    if ad == 1:
-        return (bm[0], n) if bd == 3 else (bm[0], bm[1], n)
-    if bd == 1:
-        return (a[0], a[-2]) if ad == 3 else (a[0], a[1], a[-2])
-    a4 = (1,) * (max(ad, bd) - ad) + tuple(a)
-    b4 = (1,) * (max(ad, bd) - bd) + tuple(bm)
-    batch = tuple(max(x, y) for x, y in zip(a4[:-2], b4[:-2]))
-    return (*batch, a4[-2], n)
-
-
 def _matmul_supported(a: Sequence[int], bm: Sequence[int]) -> bool:
     """ncnn broadcasts a batch dim only when one side is 1, and pads lower ranks on the left."""
     if len(a) > 2 and len(bm) > 2:
@@ -479,11 +460,15 @@ class MatMulToNcnn(OnnxToNcnnPattern):
         if bconst is not None and len(b_shape) == 2 and op.in_const(0) is None:
             w = np.ascontiguousarray(np.asarray(bconst, dtype=np.float32).T)
             return _inner_product(b, op.A, a_shape, w, None, out, op.Y.type)
-        am, bm = mat_shape(a_shape), mat_shape(b_shape)
+        # ncnn reads a vector A as one row (exact), but a vector B as one column: B's rows
+        # and columns are data, so a [1, N] B stays a (1, N) Mat
+        am, bm = mat_shape(a_shape), data_mat(b_shape)
         if len(am) > 4 or len(bm) > 4 or not _matmul_supported(am, bm):
             raise b.error(f"ncnn MatMul cannot multiply Mats {list(am)} and {list(bm)}")
-        produced = ncnn_matmul_mat(am, bm)
-        return emit(b, N.MatMulOp, [op.A, op.B], produced, out, op.Y.type)
+        layer = N.MatMulOp.build([], [])
+        (produced,) = layer.infer_mat([am, bm])
+        a_in, b_in = as_mat(b, op.A, am), as_mat(b, op.B, bm)
+        return emit(b, N.MatMulOp, [a_in, b_in], produced, out, op.Y.type)
 
 
 # ------------------------------------------------------------------------------ normalisation
