@@ -13,6 +13,7 @@ DEFAULT = ",".join(
         "onnx-fold-batchnorm",
         "onnx-batch-layout",
         "onnx-simplify",
+        "onnx-fuse-attention",
         "onnx-check-static",
         "convert-onnx-to-ncnn",
         "cse",

@@ -76,6 +76,11 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return OnnxExpandToTilePass
 
+    def onnx_fuse_attention():
+        from ncc.lowering.onnx.fuse_attention import OnnxFuseAttentionPass
+
+        return OnnxFuseAttentionPass
+
     def onnx_check_static():
         from ncc.lowering.onnx.check_static import OnnxCheckStaticPass
 
@@ -122,6 +127,7 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "onnx-where-to-arithmetic": onnx_where_to_arithmetic,
         "onnx-indexing-to-slices": onnx_indexing_to_slices,
         "onnx-expand-to-tile": onnx_expand_to_tile,
+        "onnx-fuse-attention": onnx_fuse_attention,
         "onnx-check-static": onnx_check_static,
         "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
         "ncnn-fuse-activation": ncnn_fuse_activation,

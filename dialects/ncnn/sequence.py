@@ -15,11 +15,27 @@ from typing import ClassVar
 
 from xdsl.irdl import irdl_op_definition
 
-from ncc.dialects.ncnn.base import FLOAT, NcnnLayer, Param, Weight
+from ncc.dialects.ncnn.base import FLOAT, Mat, MatRuleError, NcnnLayer, Param, Weight
+
+
+class _RecurrentMat:
+    """`lstm.cpp` / `gru.cpp` / `rnn.cpp`: (T, dirs * num_output), then the final states
+    (the given initial-state Mats, or (dirs, size) when ncnn creates them)."""
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        x = tuple(in_mats[0])
+        if len(x) > 2:
+            raise MatRuleError(f"{self.name} reads a (T, size) Mat, got {list(x)}")
+        t = x[0] if len(x) == 2 else 1
+        dirs = 2 if self.param("direction") == 2 else 1
+        n = self.param("num_output")
+        sizes = [n] + ([self.param_or("hidden_size", "num_output")] if "hidden_size" in self.PARAMS else [])
+        states = [tuple(m) for m in in_mats[1:]] or [(dirs, s) for s in sizes]
+        return [(t, dirs * n), *states][: len(self.results)]
 
 
 @irdl_op_definition
-class LSTMOp(NcnnLayer):
+class LSTMOp(_RecurrentMat, NcnnLayer):
     name = "ncnn.LSTM"
     VULKAN: ClassVar[bool] = False
     PARAMS: ClassVar = {
@@ -38,7 +54,7 @@ class LSTMOp(NcnnLayer):
 
 
 @irdl_op_definition
-class GRUOp(NcnnLayer):
+class GRUOp(_RecurrentMat, NcnnLayer):
     name = "ncnn.GRU"
     VULKAN: ClassVar[bool] = False
     PARAMS: ClassVar = {
@@ -51,7 +67,7 @@ class GRUOp(NcnnLayer):
 
 
 @irdl_op_definition
-class RNNOp(NcnnLayer):
+class RNNOp(_RecurrentMat, NcnnLayer):
     """h_t = tanh(W x_t + b + R h_{t-1})."""
 
     name = "ncnn.RNN"
@@ -81,6 +97,12 @@ class EmbedOp(NcnnLayer):
     }
     WEIGHTS: ClassVar = (Weight("weight", True), Weight("bias", False, optional=True))
 
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        x = tuple(in_mats[0])
+        if len(x) != 1:
+            raise MatRuleError(f"Embed reads the w words of a 1-D Mat, got {list(x)}")
+        return [(x[0], self.param("num_output"))]
+
 
 @irdl_op_definition
 class SDPAOp(NcnnLayer):
@@ -95,6 +117,14 @@ class SDPAOp(NcnnLayer):
         "kv_cache": Param(7, 0),
         "int8_scale_term": Param(18, 0),
     }
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        q, k, v = (tuple(m) for m in in_mats[:3])
+        if len(q) != 3 or len(k) != 3 or len(v) != 3:
+            raise MatRuleError(f"SDPA reads (heads, seq, dim) Mats, got {list(q)}, {list(k)}, {list(v)}")
+        if k[2] != q[2] or v[1] != k[1] or v[0] != k[0] or q[0] % k[0]:
+            raise MatRuleError(f"SDPA: Q {list(q)}, K {list(k)}, V {list(v)} do not fit")
+        return [(q[0], q[1], v[2])]
 
 
 LAYERS: list[type[NcnnLayer]] = [LSTMOp, GRUOp, RNNOp, EmbedOp, SDPAOp]

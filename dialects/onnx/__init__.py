@@ -2,7 +2,7 @@
 
 from xdsl.ir import Dialect
 
-from ncc.dialects.onnx import elementwise, nn, recurrent, reduce, tensor
+from ncc.dialects.onnx import attention, elementwise, nn, recurrent, reduce, tensor
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp, const_value
 
 OPS: list[type[OnnxOp]] = [
@@ -14,6 +14,7 @@ OPS: list[type[OnnxOp]] = [
     *reduce.OPS,
     *tensor.OPS,
     *recurrent.OPS,
+    *attention.OPS,
 ]
 
 OPS_BY_TYPE: dict[str, type[OnnxOp]] = {

@@ -153,3 +153,80 @@ def test_recurrent_refusals(tmp_path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), path)
     with pytest.raises(NccError, match="linear_before_reset=0"):
         compile_onnx(path, tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- attention
+
+
+class Attention(nn.Module):
+    """timm's ViT attention, written by hand or with F.scaled_dot_product_attention."""
+
+    def __init__(self, dim: int = 32, heads: int = 4, sdpa: bool = False) -> None:
+        super().__init__()
+        self.heads, self.sdpa = heads, sdpa
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.scale = (dim // heads) ** -0.5
+
+    def forward(self, x, mask=None):
+        b, n, c = x.shape
+        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        if self.sdpa:
+            x = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        else:
+            a = (q * self.scale) @ k.transpose(-2, -1)
+            x = a.softmax(-1) @ v
+        return self.proj(x.transpose(1, 2).reshape(b, n, c))
+
+
+class VitBlock(nn.Module):
+    def __init__(self, sdpa: bool) -> None:
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(32), nn.LayerNorm(32)
+        self.attn = Attention(sdpa=sdpa)
+        self.mlp = nn.Sequential(nn.Linear(32, 64), nn.GELU(), nn.Linear(64, 32))
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class MaskedSDPA(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = Attention(sdpa=True)
+
+    def forward(self, x, mask):
+        return self.attn(x, mask)
+
+
+class MHA(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.mha = nn.MultiheadAttention(32, 4, batch_first=True)
+
+    def forward(self, x):
+        return self.mha(x, x, x, need_weights=False)[0]
+
+
+ATTENTION = {
+    "vit_block": lambda: VitBlock(sdpa=False),
+    "vit_block_sdpa": lambda: VitBlock(sdpa=True),
+    "masked_sdpa": MaskedSDPA,
+    "mha": MHA,
+}
+
+
+@pytest.mark.parametrize("export", ["torchscript", "dynamo"])
+@pytest.mark.parametrize("name", list(ATTENTION))
+def test_attention_reaches_sdpa(tmp_path, name, export) -> None:
+    """Attention becomes ncnn SDPA (a Vulkan kernel); LayerNorm stays LayerNorm and Linear
+    InnerProduct: no ncnn MatMul (CPU only) is left."""
+    torch.manual_seed(0)
+    model = ATTENTION[name]()
+    g = torch.Generator().manual_seed(1)
+    inputs: tuple = (torch.randn(1, 9, 32, generator=g),)
+    if name == "masked_sdpa":
+        inputs += (torch.randn(9, 9, generator=g),)
+    types = check_torch(model, inputs, tmp_path / "m", export, "SDPA")
+    assert "MatMul" not in types, types

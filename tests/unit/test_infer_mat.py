@@ -19,6 +19,7 @@ from ncc.dialects.common import tensor_type
 from ncc.dialects.ncnn import LAYERS_BY_TYPE
 from ncc.dialects.ncnn import layers as L
 from ncc.dialects.ncnn import nn as N
+from ncc.dialects.ncnn import sequence as Q
 from ncc.dialects.ncnn import shape as S
 from ncc.dialects.ncnn.base import MatRuleError, NcnnLayer
 from ncc.emit.ncnn_files import MAGIC, layer_line, layer_weights
@@ -115,6 +116,19 @@ CASES: list[dict[str, Any]] = [
         (0, 3, {"stride_w": 1, "kernel_d": 1, "pad_mode": 1, "pad_left": 1, "pad_right": 1, "pad_top": 1, "pad_bottom": 1, "pad_front": 0, "pad_behind": 0}),
         (0, 2, {"global_pooling": 1}), (1, 2, {"adaptive_pooling": 1, "out_w": 3, "out_h": 2, "out_d": 2}),
     ]],
+    # ---- LSTM / GRU / RNN (weights for input 8, hidden 5), Embed, SDPA
+    *[case(cls, ins, {"num_output": 5, "weight_data_size": d * g * 5 * 8, "direction": dr,
+                      **({"hidden_size": 5} if cls is Q.LSTMOp else {})},
+           {"weight_xc": d * g * 5 * 8, "bias_c": d * (g + (cls is Q.GRUOp)) * 5, "weight_hc": d * g * 5 * 5},
+           outputs=n)
+      for cls, g in ((Q.LSTMOp, 4), (Q.GRUOp, 3), (Q.RNNOp, 1))
+      for dr, d, ins, n in ((0, 1, [(6, 8)], 1), (2, 2, [(6, 8)], 1 + (cls is not Q.LSTMOp) + 2 * (cls is Q.LSTMOp)),
+                            (1, 1, [(6, 8), (1, 5)] + [(1, 5)] * (cls is Q.LSTMOp), 2 + (cls is Q.LSTMOp)))],
+    case(Q.LSTMOp, [(3, 4, 8)], {"num_output": 5, "weight_data_size": 160, "hidden_size": 5},
+         {"weight_xc": 160, "bias_c": 20, "weight_hc": 100}, refused=True),
+    case(Q.EmbedOp, [(7,)], {"num_output": 6, "input_dim": 10, "weight_data_size": 60}, {"weight": 60}),
+    case(Q.SDPAOp, [(4, 9, 8), (4, 11, 8), (4, 11, 6)], {"scale": 0.5}),
+    case(Q.SDPAOp, [(4, 9, 8), (1, 11, 8), (1, 11, 6)]),
     # ---- InnerProduct / Gemm / MatMul
     *[case(N.InnerProductOp, [m], {"num_output": 6, "weight_data_size": 6 * k}, {"weight": 6 * k}) for m, k in [
         ((10,), 10), ((3, 10), 10), ((1, 10), 10), (C3, 396), ((3, 10), 30), ((2, 3, 4, 5), 120),
