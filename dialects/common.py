@@ -45,12 +45,24 @@ from ncc.errors import NccError
 # frontend can raise it without importing the IR.
 
 
+ONNX_OP_TYPES = "ncc.onnx_op_types"
+"""Function attribute set by the ONNX importer: ONNX node name → the node's op type."""
+
+
 def op_location(op) -> dict[str, str | None]:
-    """The `node=`/`op=` keywords of NccError for an IR op (ONNX node name and op type)."""
+    """The `node=`/`op=` keywords of NccError for an IR op: the ONNX node it comes from and
+    that node's op type, which stays the real one after rewrites (a Slice rebuilt as a
+    Reshape is still reported as the Slice it was); the op's own type when it has no node."""
     node = op.attributes.get("onnx_node")
     op_type = getattr(op, "ONNX_TYPE", None) or op.name.split(".", 1)[-1]
     if "op_type" in op.properties:
         op_type = op.properties["op_type"].data  # the generic fallback op
+    elif node is not None:
+        parent = op.parent_op()
+        while parent is not None and ONNX_OP_TYPES not in parent.attributes:
+            parent = parent.parent_op()
+        if parent is not None and node.data in parent.attributes[ONNX_OP_TYPES].data:
+            op_type = parent.attributes[ONNX_OP_TYPES].data[node.data].data
     return {"node": node.data if node is not None else None, "op": op_type}
 
 

@@ -2,8 +2,11 @@
 
 The importer stays dumb and total: every node becomes the op class of its type (or the
 generic `onnx.Node`), operands in ONNX order (absent optionals → `onnx.NoValue`), attributes
-as properties with ONNX's schema defaults filled in, and attributes that later opsets turned
-into inputs are turned into constant inputs here, so passes only see the newest form.
+as properties with ONNX's schema defaults filled in. Versions: the model's default-domain
+opset must be one ncc reads (`MIN_OPSET`..`MAX_OPSET`), and each node is first brought into
+the form its op class implements by the class's own upgrade steps (attributes that became
+inputs, legacy broadcasting, pre-13 Softmax, Upsample → Resize, ...; see
+`ncc.dialects.onnx.versions`), so passes only see the newest form.
 Result types start unranked; `onnx-shape-inference` computes them.
 """
 
@@ -34,28 +37,11 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.irdl import OptResultDef, VarOperandDef, VarResultDef
 from xdsl.rewriter import InsertPoint
 
-from ncc.dialects.common import NccError, array_attr, xdsl_element_type
+from ncc.dialects.common import ONNX_OP_TYPES, NccError, array_attr, xdsl_element_type
 from ncc.dialects.onnx import OPS_BY_TYPE
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp
 from ncc.dialects.onnx.dtypes import onnx_to_numpy
-
-# op_type → (last opset where the attributes were attributes, [(attribute, input index)])
-ATTRIBUTES_BECAME_INPUTS: dict[str, tuple[int, list[tuple[str, int]]]] = {
-    "Squeeze": (12, [("axes", 1)]),
-    "Unsqueeze": (12, [("axes", 1)]),
-    "Split": (12, [("split", 1)]),
-    "ReduceSum": (12, [("axes", 1)]),
-    "ReduceMean": (17, [("axes", 1)]),
-    "ReduceMax": (17, [("axes", 1)]),
-    "ReduceMin": (17, [("axes", 1)]),
-    "ReduceProd": (17, [("axes", 1)]),
-    "ReduceL2": (17, [("axes", 1)]),
-    "Slice": (9, [("starts", 1), ("ends", 2), ("axes", 3)]),
-    "Pad": (10, [("pads", 1), ("value", 2)]),
-    "Clip": (10, [("min", 1), ("max", 2)]),
-}
-_FLOAT_ATTR_INPUTS = {("Pad", "value"), ("Clip", "min"), ("Clip", "max")}
-
+from ncc.dialects.onnx.versions import MAX_OPSET, MIN_OPSET, GraphFacts, Node
 
 def load_onnx(path: str | os.PathLike[str]):
     """Load an ONNX file with its external data, checking that every external-data path
@@ -116,18 +102,53 @@ def import_onnx(path: str | os.PathLike[str]) -> ModuleOp:
         raise
 
 
-def _opset(model) -> int:
-    for imp in model.opset_import:
-        if imp.domain in ("", "ai.onnx"):
-            return int(imp.version)
-    return 1
+KNOWN_DOMAINS = ("", "ai.onnx", "ai.onnx.ml")
+"""Operator-set domains whose nodes ncc reads: the default one, and ai.onnx.ml (none of its
+ops is supported, so its nodes are reported as unsupported ops by name)."""
+
+
+def model_opsets(model) -> dict[str, int]:
+    """Domain → imported version; the default domain as "" (also when written `ai.onnx`).
+    Refuses a default-domain opset outside `MIN_OPSET`..`MAX_OPSET`."""
+    versions = {("" if imp.domain == "ai.onnx" else imp.domain): int(imp.version) for imp in model.opset_import}
+    if "" not in versions:
+        if model.ir_version >= 3 and any(n.domain in ("", "ai.onnx") for n in model.graph.node):
+            raise NccError("the model does not import the default ONNX operator set (ai.onnx)")
+        versions[""] = 1  # IR version < 3: opset 1 is implied
+    opset = versions[""]
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise NccError(
+            f"the model uses ONNX opset {opset} (domain ai.onnx); ncc reads opsets {MIN_OPSET} to {MAX_OPSET}"
+        )
+    return versions
+
+
+def check_domains(model, versions: dict[str, int]) -> None:
+    """Refuse a node from an operator set ncc does not know (after local functions are
+    inlined: their own domains are gone then)."""
+    for node in model.graph.node:
+        domain = "" if node.domain == "ai.onnx" else node.domain
+        if domain not in KNOWN_DOMAINS:
+            version = versions.get(domain)
+            shown = f"operator set '{domain}'" + (f" version {version}" if version is not None else "")
+            raise NccError(
+                f"{shown} is not supported by ncc (node '{node.name or node.op_type}' uses {node.op_type} "
+                "from it); ncc reads the ai.onnx operator set"
+            )
 
 
 def import_model(model) -> ModuleOp:
-    import onnx
     from onnx import numpy_helper
 
-    opset = _opset(model)
+    opsets = model_opsets(model)
+    if len(model.functions):
+        # model-local functions (a node calling one is in the function's domain): inlined, as
+        # onnxruntime would run them
+        from onnx import inliner
+
+        model = inliner.inline_local_functions(model)
+    check_domains(model, opsets)
+    opset = opsets[""]
     graph = model.graph
     initializers = {t.name: t for t in graph.initializer}
 
@@ -152,20 +173,27 @@ def import_model(model) -> ModuleOp:
             no_value = builder.insert(NoValueOp()).output
         return no_value
 
-    def constant(array: np.ndarray, hint: str) -> SSAValue:
-        op = builder.insert(ConstantOp.from_array(array, hint))
+    constants: dict[str, np.ndarray] = {}
+
+    def constant(array: np.ndarray, name: str) -> SSAValue:
+        constants[name] = array
+        op = builder.insert(ConstantOp.from_array(array, name))
         return op.output
 
     for name, t in initializers.items():
         values[name] = constant(numpy_helper.to_array(t), name)
 
-    for index, node in enumerate(graph.node):
-        node_name = node.name or f"{node.op_type}_{index}"
+    facts = GraphFacts(const=constants.get, rank=_ranks(model))
+    node_types: dict[str, Attribute] = {}
+    for index, proto in enumerate(graph.node):
+        node_name = proto.name or f"{proto.op_type}_{index}"
+        node_types.setdefault(node_name, StringAttr(proto.op_type))
         try:
-            _import_node(node, node_name, opset, values, builder, get_no_value, constant)
+            for node in _upgraded(proto, node_name, opsets, facts):
+                _import_node(node, set(proto.output), opset, values, builder, get_no_value, constant)
         except NccError as e:
             if e.node is None:
-                e.node, e.op = node_name, node.op_type
+                e.node, e.op = node_name, proto.op_type
             raise
 
     outputs = []
@@ -181,8 +209,124 @@ def import_model(model) -> ModuleOp:
     f.attributes["ncc.input_names"] = ArrayAttr([StringAttr(n) for n in input_names])
     f.attributes["ncc.output_names"] = ArrayAttr([StringAttr(n) for n in output_names])
     f.attributes["ncc.opset"] = IntegerAttr(opset, i64)
-    del onnx
+    # the ONNX op type of every node, by name: errors name the node's real op even after a
+    # rewrite replaced it by ops of other types (see ncc.dialects.common.op_location)
+    f.attributes[ONNX_OP_TYPES] = DictionaryAttr(node_types)
     return ModuleOp([f])
+
+
+def _ranks(model):
+    """A lazy `tensor name → rank` from the model's value_info, completed by onnx shape
+    inference on first use (only legacy upgrades ask, so most imports never pay for it)."""
+    ranks: dict[str, int] | None = None
+
+    def rank(name: str) -> int | None:
+        nonlocal ranks
+        if ranks is None:
+            import onnx
+
+            try:
+                inferred = onnx.shape_inference.infer_shapes(model)
+            except Exception:  # noqa: BLE001 - fall back to what the file says
+                inferred = model
+            g = inferred.graph
+            ranks = {}
+            for vi in [*g.input, *g.value_info, *g.output]:
+                tt = vi.type.tensor_type
+                if tt.HasField("shape"):
+                    ranks[vi.name] = len(tt.shape.dim)
+            for t in g.initializer:
+                ranks[t.name] = len(t.dims)
+        return ranks.get(name)
+
+    return rank
+
+
+_VERSIONS_CACHE: dict[tuple[str, str], tuple[int, int] | None] = {}
+
+
+def _default_opsets(op_type: str, domain: str) -> tuple[int, int]:
+    """For an op class that declares no OPSETS: the schema versions whose interface
+    (attributes with types and defaults, inputs, outputs) is the newest version's."""
+    key = (op_type, domain)
+    if key not in _VERSIONS_CACHE:
+        import onnx
+
+        versions: list = []
+        for opset in range(MIN_OPSET, MAX_OPSET + 1):
+            try:
+                schema = onnx.defs.get_schema(op_type, opset, domain)
+            except onnx.defs.SchemaError:
+                continue
+            if not versions or versions[-1].since_version != schema.since_version:
+                versions.append(schema)
+        newest = versions[-1]
+        first = newest.since_version
+        for schema in reversed(versions[:-1]):
+            if _interface(schema) != _interface(newest):
+                break
+            first = schema.since_version
+        _VERSIONS_CACHE[key] = (first, MAX_OPSET)
+    return _VERSIONS_CACHE[key]
+
+
+def _interface(schema) -> tuple:
+    attrs = tuple(
+        sorted(
+            (name, int(a.type), a.default_value.SerializeToString() if a.default_value.type else b"", a.required)
+            for name, a in schema.attributes.items()
+        )
+    )
+    ins = tuple((i.name, int(i.option)) for i in schema.inputs)
+    outs = tuple((o.name, int(o.option)) for o in schema.outputs)
+    return attrs, ins, outs
+
+
+def _schema_version(op_type: str, opset: int, domain: str):
+    """The schema the model's opset selects for `op_type`, or None when onnx has none."""
+    import onnx
+
+    try:
+        return onnx.defs.get_schema(op_type, opset, domain)
+    except onnx.defs.SchemaError:
+        return None
+
+
+def _upgraded(proto, node_name: str, opsets: dict[str, int], facts: GraphFacts) -> list[Node]:
+    """The node as plain `Node`s in the newest form of its op class: refused when its
+    version is outside what the class reads, rewritten by the class's upgrade steps when
+    older than the class's own form. Nodes without an op class pass as they are."""
+    domain = "" if proto.domain == "ai.onnx" else proto.domain
+    node = Node(
+        proto.op_type,
+        list(proto.input),
+        list(proto.output),
+        {a.name: _attr_python(a) for a in proto.attribute},
+        node_name,
+        domain=domain,
+        opset=opsets.get(domain),
+    )
+    cls = OPS_BY_TYPE.get(proto.op_type) if domain == "" else None
+    if cls is None or proto.op_type == "Constant":
+        return [node]
+    opset = opsets[""]
+    schema = _schema_version(proto.op_type, opset, "")
+    if schema is None:
+        raise NccError(f"ONNX has no {proto.op_type} at opset {opset} (the model is invalid)")
+    version = schema.since_version
+    if schema.deprecated:
+        raise NccError(
+            f"{proto.op_type} is deprecated since opset {version} (the model is invalid at opset {opset})"
+        )
+    first, last = cls.OPSETS or _default_opsets(proto.op_type, "")
+    oldest = cls.oldest_version(first)
+    if not oldest <= version <= last:
+        raise NccError(
+            f"{proto.op_type} version {version} (opset {opset}) is not supported: ncc reads "
+            f"{proto.op_type} versions {oldest} to {last}"
+        )
+    node.version = version
+    return cls.upgrade(node, facts)
 
 
 def _value_type(vi) -> Attribute:
@@ -190,80 +334,67 @@ def _value_type(vi) -> Attribute:
     elem = xdsl_element_type(onnx_to_numpy(tt.elem_type)) if tt.elem_type else f32
     if not tt.HasField("shape"):
         return UnrankedTensorType(elem)
-    dims = [d.dim_value if d.HasField("dim_value") else DYNAMIC_INDEX for d in tt.shape.dim]
-    return TensorType(elem, dims)
+    return TensorType(elem, [_dim(d) for d in tt.shape.dim])
 
 
-def _import_node(node, node_name, opset, values, builder, get_no_value, constant) -> None:
-    from onnx import helper, numpy_helper
+def _dim(d) -> int:
+    """A static dim, or DYNAMIC_INDEX for a dim that is named (`batch`), unset, negative
+    (exporters write -1 for "any") or a 0 that carries a name."""
+    if d.WhichOneof("value") != "dim_value":
+        return DYNAMIC_INDEX
+    v = int(d.dim_value)
+    return v if v > 0 or (v == 0 and not d.dim_param) else DYNAMIC_INDEX
 
-    attrs = {a.name: a for a in node.attribute}
-    inputs = list(node.input)
 
-    if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-        values[node.output[0]] = constant(_constant_node_value(node), node.output[0])
+def _import_node(node: Node, real_outputs: set[str], opset, values, builder, get_no_value, constant) -> None:
+    """One node in its op class's newest form → one op (or a constant)."""
+    if node.op_type == "Constant" and node.version is None and _is_default(node):
+        values[node.outputs[0]] = constant(_constant_node_value(node), node.outputs[0])
         return
 
-    cls = OPS_BY_TYPE.get(node.op_type) if node.domain in ("", "ai.onnx") else None
-
-    # attributes that became inputs in later opsets
-    if cls is not None and node.op_type in ATTRIBUTES_BECAME_INPUTS:
-        last, moves = ATTRIBUTES_BECAME_INPUTS[node.op_type]
-        if opset <= last:
-            for attr_name, index in moves:
-                if attr_name not in attrs:
-                    continue
-                value = helper.get_attribute_value(attrs.pop(attr_name))
-                dtype = np.float32 if (node.op_type, attr_name) in _FLOAT_ATTR_INPUTS else np.int64
-                const_name = f"{node_name}::{attr_name}"
-                values[const_name] = constant(np.asarray(value, dtype=dtype), const_name)
-                while len(inputs) <= index:
-                    inputs.append("")
-                inputs[index] = const_name
-    if cls is not None and node.op_type == "Resize" and opset < 11 and len(inputs) == 2:
-        inputs = [inputs[0], "", inputs[1]]  # opset 10: (X, scales) → (X, roi, scales)
-
+    cls = OPS_BY_TYPE.get(node.op_type) if _is_default(node) else None
+    inputs = node.inputs
     for name in inputs:
         if name and name not in values:
             raise NccError(f"input '{name}' is not defined before use")
 
     if cls is None:
         operands = [values[n] if n else get_no_value() for n in inputs]
+        attrs = {k: a for k, v in node.attrs.items() if (a := _prop(v)) is not None}
         props = {
             "op_type": StringAttr(node.op_type),
             "domain": StringAttr(node.domain),
-            "attrs": DictionaryAttr(
-                {a.name: _attr_value(a) for a in node.attribute if _attr_value(a) is not None}
-            ),
+            "attrs": DictionaryAttr(attrs),
         }
+        if node.opset is not None:
+            props["onnx_opset"] = IntegerAttr(node.opset, i64)
         op = NodeOp.create(
             operands=operands,
-            result_types=[UnrankedTensorType(f32) for _ in node.output],
+            result_types=[UnrankedTensorType(f32) for _ in node.outputs],
             properties=props,
         )
     else:
-        op = _create_typed(cls, node, inputs, attrs, opset, values, get_no_value)
-    op.attributes["onnx_node"] = StringAttr(node_name)
+        op = _create_typed(cls, node, opset, values, get_no_value)
+    op.attributes["onnx_node"] = StringAttr(node.name)
     results = list(op.results)
-    # the ONNX tensor each result stands for, aligned as `values` is filled below
-    names = [n for n in node.output][: len(results)]
+    # the ONNX tensor each result stands for (tensors an upgrade made up stand for none)
+    names = [n if n in real_outputs else "" for n in node.outputs][: len(results)]
     if any(names):
         op.attributes["onnx_outputs"] = ArrayAttr([StringAttr(n) for n in names + [""] * (len(results) - len(names))])
     builder.insert(op)
-    present = [n for n in node.output]
-    k = 0
-    for name in present:
-        if k >= len(results):
-            break
+    for name, result in zip(node.outputs, results):
         if name:
-            values[name] = results[k]
-        k += 1
-    del numpy_helper
+            values[name] = result
 
 
-def _create_typed(cls: type[OnnxOp], node, inputs, attrs, opset, values, get_no_value) -> OnnxOp:
+def _is_default(node: Node) -> bool:
+    return node.domain in ("", "ai.onnx")
+
+
+def _create_typed(cls: type[OnnxOp], node: Node, opset: int, values, get_no_value) -> OnnxOp:
     import onnx
 
+    inputs = node.inputs
     op_def = cls.get_irdl_definition()
     operands: list[SSAValue | Sequence[SSAValue]] = []
     pos = 0
@@ -279,7 +410,7 @@ def _create_typed(cls: type[OnnxOp], node, inputs, attrs, opset, values, get_no_
         raise NccError(f"has {len(inputs)} inputs, ncc knows {pos}")
 
     result_types: list[Attribute | Sequence[Attribute]] = []
-    outs = list(node.output)
+    outs = list(node.outputs)
     rpos = 0
     for name, rdef in op_def.results:
         if isinstance(rdef, VarResultDef) and not isinstance(rdef, OptResultDef):
@@ -297,60 +428,87 @@ def _create_typed(cls: type[OnnxOp], node, inputs, attrs, opset, values, get_no_
 
     declared = {name for name, _ in op_def.properties.items()}
     props: dict[str, Attribute] = {}
+    # defaults of the version the node now has: the class's own form, at least
+    first = (cls.OPSETS or (1, MAX_OPSET))[0]
     try:
-        schema = onnx.defs.get_schema(node.op_type, opset, node.domain)
+        schema = onnx.defs.get_schema(node.op_type, max(opset, first), "")
         for aname, a in schema.attributes.items():
             if aname in declared and a.default_value.type != 0:
-                v = _attr_value(a.default_value)
+                v = _prop(_attr_python(a.default_value))
                 if v is not None:
                     props[aname] = v
     except onnx.defs.SchemaError:
         pass
-    for aname, a in attrs.items():
+    for aname, value in node.attrs.items():
         if aname not in declared:
             raise NccError(f"attribute '{aname}' is not supported")
-        v = _attr_value(a)
+        v = _prop(value)
         if v is None:
             raise NccError(f"attribute '{aname}' has an unsupported type")
         props[aname] = v
     return cls.build(operands=operands, result_types=result_types, properties=props)
 
 
-def _attr_value(a) -> Attribute | None:
+class _Unsupported:
+    """An attribute value of a kind ncc does not read (graphs, sparse tensors, types)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+
+def _attr_python(a):
+    """An AttributeProto as a Python value: int, float, str, list, numpy array."""
     from onnx import AttributeProto, numpy_helper
 
     t = a.type
     if t == AttributeProto.INT:
-        return IntegerAttr(int(a.i), i64)
+        return int(a.i)
     if t == AttributeProto.FLOAT:
-        return FloatAttr(float(a.f), f32)
+        return float(a.f)
     if t == AttributeProto.STRING:
-        return StringAttr(a.s.decode("utf-8", "replace"))
+        return a.s.decode("utf-8", "replace")
     if t == AttributeProto.INTS:
-        return DenseArrayBase.from_list(i64, [int(x) for x in a.ints])
+        return [int(x) for x in a.ints]
     if t == AttributeProto.FLOATS:
-        return DenseArrayBase.from_list(f32, [float(x) for x in a.floats])
+        return [float(x) for x in a.floats]
     if t == AttributeProto.STRINGS:
-        return ArrayAttr([StringAttr(s.decode("utf-8", "replace")) for s in a.strings])
+        return [s.decode("utf-8", "replace") for s in a.strings]
     if t == AttributeProto.TENSOR:
-        return array_attr(numpy_helper.to_array(a.t), a.name)
+        return numpy_helper.to_array(a.t)
+    return _Unsupported(AttributeProto.AttributeType.Name(t))
+
+
+def _prop(value) -> Attribute | None:
+    """A Python attribute value as a property; None for kinds ncc does not read."""
+    if isinstance(value, bool | int | np.integer):
+        return IntegerAttr(int(value), i64)
+    if isinstance(value, float | np.floating):
+        return FloatAttr(float(value), f32)
+    if isinstance(value, str):
+        return StringAttr(value)
+    if isinstance(value, np.ndarray):
+        return array_attr(value, "attr")
+    if isinstance(value, list | tuple):
+        if all(isinstance(v, str) for v in value) and value:
+            return ArrayAttr([StringAttr(v) for v in value])
+        if all(isinstance(v, int | np.integer) for v in value):
+            return DenseArrayBase.from_list(i64, [int(v) for v in value])
+        if all(isinstance(v, int | float | np.number) for v in value):
+            return DenseArrayBase.from_list(f32, [float(v) for v in value])
     return None
 
 
-def _constant_node_value(node) -> np.ndarray:
-    from onnx import helper, numpy_helper
-
-    for a in node.attribute:
-        if a.name == "value":
-            return numpy_helper.to_array(a.t)
-        if a.name == "value_float":
-            return np.asarray(a.f, dtype=np.float32)
-        if a.name == "value_floats":
-            return np.asarray(list(a.floats), dtype=np.float32)
-        if a.name == "value_int":
-            return np.asarray(a.i, dtype=np.int64)
-        if a.name == "value_ints":
-            return np.asarray(list(a.ints), dtype=np.int64)
-        raise NccError(f"Constant attribute '{a.name}' is not supported")
-    del helper
+def _constant_node_value(node: Node) -> np.ndarray:
+    for name, v in node.attrs.items():
+        if name == "value" and isinstance(v, np.ndarray):
+            return v
+        if name == "value_float":
+            return np.asarray(v, dtype=np.float32)
+        if name == "value_floats":
+            return np.asarray(v, dtype=np.float32)
+        if name == "value_int":
+            return np.asarray(v, dtype=np.int64)
+        if name == "value_ints":
+            return np.asarray(v, dtype=np.int64)
+        raise NccError(f"Constant attribute '{name}' is not supported")
     raise NccError("Constant node has no value")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -43,6 +43,7 @@ from xdsl.irdl import (
 )
 from xdsl.traits import ConstantLike, Pure
 
+from ncc.dialects.onnx.versions import GraphFacts, Node, Upgrade, steps_reach, upgrade
 from ncc.dialects.common import (
     BlobAttr,
     NccError,
@@ -59,6 +60,24 @@ class OnnxOp(IRDLOperation, ABC):
     per-op interfaces (shape inference and numpy evaluation)."""
 
     traits = traits_def(Pure())
+
+    # ---- ONNX versions (see ncc.dialects.onnx.versions) --------------------------------
+    OPSETS: ClassVar[tuple[int, int] | None] = None
+    """The schema versions of the ONNX op whose meaning this class implements as is, or
+    None: the versions whose interface is the newest one's (derived by the importer)."""
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = ()
+    """Steps rewriting a node of an older version into this class's form."""
+
+    @classmethod
+    def oldest_version(cls, first: int) -> int:
+        """The oldest schema version the class reads, given its first as-is version."""
+        return steps_reach(cls.UPGRADES, first)
+
+    @classmethod
+    def upgrade(cls, node: Node, facts: GraphFacts) -> list[Node]:
+        """`node` (of an older version) rewritten into this class's form: the node itself,
+        edited, and any nodes the steps emit around it, all in the newest form."""
+        return upgrade(cls.UPGRADES, node, facts)
 
     # ---- per-op interfaces -------------------------------------------------------------
     def infer_types(self) -> Sequence[Attribute] | None:

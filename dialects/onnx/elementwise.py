@@ -11,6 +11,17 @@ from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, opt_result_
 
 from ncc.dialects.common import numpy_dtype, static_shape
 from ncc.dialects.onnx.base import OnnxOp, same_as_input, typed
+from ncc.dialects.onnx.versions import (
+    CONSUMED_INPUTS,
+    MAX_OPSET,
+    AttrsToInputs,
+    CastToByName,
+    CoerceTo2D,
+    DropAttrs,
+    LegacyBroadcast,
+    PerChannelSlope,
+    Upgrade,
+)
 
 
 class UnaryOp(OnnxOp):
@@ -30,6 +41,8 @@ def _np_erf(x: np.ndarray) -> np.ndarray:
 @irdl_op_definition
 class ReluOp(UnaryOp):
     name = "onnx.Relu"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [np.maximum(x, 0).astype(x.dtype)]
@@ -38,6 +51,8 @@ class ReluOp(UnaryOp):
 @irdl_op_definition
 class SigmoidOp(UnaryOp):
     name = "onnx.Sigmoid"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [(1 / (1 + np.exp(-x))).astype(x.dtype)]
@@ -46,6 +61,8 @@ class SigmoidOp(UnaryOp):
 @irdl_op_definition
 class TanhOp(UnaryOp):
     name = "onnx.Tanh"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [np.tanh(x)]
@@ -54,6 +71,7 @@ class TanhOp(UnaryOp):
 @irdl_op_definition
 class ErfOp(UnaryOp):
     name = "onnx.Erf"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
 
     def evaluate(self, x):
         return [_np_erf(x)]
@@ -62,6 +80,8 @@ class ErfOp(UnaryOp):
 @irdl_op_definition
 class ExpOp(UnaryOp):
     name = "onnx.Exp"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [np.exp(x)]
@@ -70,6 +90,8 @@ class ExpOp(UnaryOp):
 @irdl_op_definition
 class LogOp(UnaryOp):
     name = "onnx.Log"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [np.log(x)]
@@ -78,6 +100,8 @@ class LogOp(UnaryOp):
 @irdl_op_definition
 class SqrtOp(UnaryOp):
     name = "onnx.Sqrt"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [np.sqrt(x)]
@@ -86,6 +110,8 @@ class SqrtOp(UnaryOp):
 @irdl_op_definition
 class NegOp(UnaryOp):
     name = "onnx.Neg"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [-x]
@@ -94,6 +120,8 @@ class NegOp(UnaryOp):
 @irdl_op_definition
 class AbsOp(UnaryOp):
     name = "onnx.Abs"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [np.abs(x)]
@@ -102,6 +130,8 @@ class AbsOp(UnaryOp):
 @irdl_op_definition
 class ReciprocalOp(UnaryOp):
     name = "onnx.Reciprocal"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [(1 / x).astype(x.dtype)]
@@ -110,6 +140,8 @@ class ReciprocalOp(UnaryOp):
 @irdl_op_definition
 class FloorOp(UnaryOp):
     name = "onnx.Floor"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [np.floor(x)]
@@ -118,6 +150,8 @@ class FloorOp(UnaryOp):
 @irdl_op_definition
 class CeilOp(UnaryOp):
     name = "onnx.Ceil"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, x):
         return [np.ceil(x)]
@@ -126,6 +160,7 @@ class CeilOp(UnaryOp):
 @irdl_op_definition
 class NotOp(UnaryOp):
     name = "onnx.Not"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
 
     def evaluate(self, x):
         return [np.logical_not(x)]
@@ -134,6 +169,7 @@ class NotOp(UnaryOp):
 @irdl_op_definition
 class IdentityOp(UnaryOp):
     name = "onnx.Identity"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
 
     def evaluate(self, x):
         return [x]
@@ -142,6 +178,7 @@ class IdentityOp(UnaryOp):
 @irdl_op_definition
 class SoftplusOp(UnaryOp):
     name = "onnx.Softplus"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
 
     def evaluate(self, x):
         return [np.log1p(np.exp(x)).astype(x.dtype)]
@@ -150,6 +187,7 @@ class SoftplusOp(UnaryOp):
 @irdl_op_definition
 class HardSwishOp(UnaryOp):
     name = "onnx.HardSwish"
+    OPSETS: ClassVar[tuple[int, int]] = (14, MAX_OPSET)
 
     def evaluate(self, x):
         return [(x * np.clip(x / 6 + 0.5, 0, 1)).astype(x.dtype)]
@@ -158,6 +196,8 @@ class HardSwishOp(UnaryOp):
 @irdl_op_definition
 class HardSigmoidOp(UnaryOp):
     name = "onnx.HardSigmoid"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
     alpha = opt_prop_def(FloatAttr)
     beta = opt_prop_def(FloatAttr)
 
@@ -169,6 +209,8 @@ class HardSigmoidOp(UnaryOp):
 @irdl_op_definition
 class LeakyReluOp(UnaryOp):
     name = "onnx.LeakyRelu"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
     alpha = opt_prop_def(FloatAttr)
 
     def evaluate(self, x):
@@ -179,6 +221,8 @@ class LeakyReluOp(UnaryOp):
 @irdl_op_definition
 class EluOp(UnaryOp):
     name = "onnx.Elu"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
     alpha = opt_prop_def(FloatAttr)
 
     def evaluate(self, x):
@@ -189,6 +233,7 @@ class EluOp(UnaryOp):
 @irdl_op_definition
 class GeluOp(UnaryOp):
     name = "onnx.Gelu"
+    OPSETS: ClassVar[tuple[int, int]] = (20, MAX_OPSET)
     approximate = opt_prop_def(StringAttr)
 
     def evaluate(self, x):
@@ -202,6 +247,8 @@ class GeluOp(UnaryOp):
 @irdl_op_definition
 class SoftmaxOp(UnaryOp):
     name = "onnx.Softmax"
+    OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (CoerceTo2D(before=13),)
     axis = opt_prop_def(IntegerAttr)
 
     def evaluate(self, x):
@@ -213,6 +260,8 @@ class SoftmaxOp(UnaryOp):
 @irdl_op_definition
 class CastOp(OnnxOp):
     name = "onnx.Cast"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (CastToByName(before=6),)
     input = operand_def()
     output = result_def()
     to = opt_prop_def(IntegerAttr)
@@ -237,6 +286,8 @@ class ClipOp(OnnxOp):
     are normalised to inputs by the importer)."""
 
     name = "onnx.Clip"
+    OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (*CONSUMED_INPUTS, AttrsToInputs(before=11, moves=(("min", 1, "float32"), ("max", 2, "float32"))))
     input = operand_def()
     min = operand_def()
     max = operand_def()
@@ -263,6 +314,11 @@ class DropoutOp(OnnxOp):
     """Dropout at inference is the identity (the optional mask output is all true)."""
 
     name = "onnx.Dropout"
+    OPSETS: ClassVar[tuple[int, int]] = (12, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (
+        DropAttrs(before=7, names=("consumed_inputs", "is_test")),
+        AttrsToInputs(before=12, moves=(("ratio", 1, "float32"),)),
+    )
     data = operand_def()
     ratio = operand_def()
     training_mode = operand_def()
@@ -275,6 +331,11 @@ class DropoutOp(OnnxOp):
         if s is None:
             return None
         return [self.data.type] + ([typed(s, i1)] if self.mask is not None else [])
+
+    def evaluate(self, x, ratio, training_mode):
+        if training_mode is not None and bool(np.asarray(training_mode).reshape(-1)[0]):
+            return None  # training mode drops at random
+        return [x] + ([np.ones(x.shape, np.bool_)] if self.mask is not None else [])
 
 
 # --------------------------------------------------------------------------- binary ops
@@ -291,6 +352,8 @@ class BinaryOp(OnnxOp):
     B = operand_def()
     C = result_def()
     RESULT_BOOL: ClassVar[bool] = False
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (*CONSUMED_INPUTS, LegacyBroadcast(before=7))
 
     def infer_types(self):
         a, b = static_shape(self.A.type), static_shape(self.B.type)
@@ -353,6 +416,8 @@ class PowOp(BinaryOp):
 @irdl_op_definition
 class ModOp(BinaryOp):
     name = "onnx.Mod"
+    OPSETS: ClassVar[tuple[int, int]] = (10, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = ()
     fmod = opt_prop_def(IntegerAttr)
 
     def evaluate(self, a, b):
@@ -364,6 +429,8 @@ class PReluOp(BinaryOp):
     """PRelu(X, slope): slope broadcasts unidirectionally onto X."""
 
     name = "onnx.PRelu"
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (PerChannelSlope(before=7),)
 
     def evaluate(self, x, slope):
         return [np.where(x >= 0, x, x * slope).astype(x.dtype)]
@@ -390,6 +457,8 @@ class LessOp(BinaryOp):
 @irdl_op_definition
 class LessOrEqualOp(BinaryOp):
     name = "onnx.LessOrEqual"
+    OPSETS: ClassVar[tuple[int, int]] = (12, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = ()
     RESULT_BOOL: ClassVar[bool] = True
 
     def evaluate(self, a, b):
@@ -408,6 +477,8 @@ class GreaterOp(BinaryOp):
 @irdl_op_definition
 class GreaterOrEqualOp(BinaryOp):
     name = "onnx.GreaterOrEqual"
+    OPSETS: ClassVar[tuple[int, int]] = (12, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = ()
     RESULT_BOOL: ClassVar[bool] = True
 
     def evaluate(self, a, b):
@@ -448,6 +519,8 @@ class VariadicOp(OnnxOp):
 @irdl_op_definition
 class MaxOp(VariadicOp):
     name = "onnx.Max"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, *xs):
         return [np.maximum.reduce(np.broadcast_arrays(*xs)).astype(xs[0].dtype)]
@@ -456,6 +529,8 @@ class MaxOp(VariadicOp):
 @irdl_op_definition
 class MinOp(VariadicOp):
     name = "onnx.Min"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, *xs):
         return [np.minimum.reduce(np.broadcast_arrays(*xs)).astype(xs[0].dtype)]
@@ -464,6 +539,8 @@ class MinOp(VariadicOp):
 @irdl_op_definition
 class SumOp(VariadicOp):
     name = "onnx.Sum"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
 
     def evaluate(self, *xs):
         return [np.add.reduce(np.broadcast_arrays(*xs)).astype(xs[0].dtype)]
@@ -472,6 +549,7 @@ class SumOp(VariadicOp):
 @irdl_op_definition
 class WhereOp(OnnxOp):
     name = "onnx.Where"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     condition = operand_def()
     X = operand_def()
     Y = operand_def()

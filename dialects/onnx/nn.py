@@ -31,6 +31,16 @@ from xdsl.irdl import (
 
 from ncc.dialects.common import static_shape
 from ncc.dialects.onnx.base import OnnxOp, norm_axis, same_as_input, typed
+from ncc.dialects.onnx.versions import (
+    CONSUMED_INPUTS,
+    MAX_OPSET,
+    DropAttrs,
+    InferenceOutputsOnly,
+    NonSpatialBatchNorm,
+    RefuseAttrValues,
+    ResizeFromOpset10,
+    Upgrade,
+)
 
 # ----------------------------------------------------------------------------- geometry
 
@@ -130,6 +140,7 @@ class ConvOp(OnnxOp):
     """Conv(X, W, B?): X (N, C, D1..Dn), W (M, C/group, k1..kn)."""
 
     name = "onnx.Conv"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     X = operand_def()
     W = operand_def()
     B = operand_def()
@@ -178,6 +189,13 @@ class ConvTransposeOp(OnnxOp):
     """ConvTranspose(X, W, B?): X (N, C, D1..Dn), W (C, M/group, k1..kn)."""
 
     name = "onnx.ConvTranspose"
+    OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (
+        RefuseAttrValues(
+            before=11, name="auto_pad", values=("SAME_UPPER", "SAME_LOWER"),
+            why="put the odd padding on the other side (ONNX changed the rule at 11)",
+        ),
+    )
     X = operand_def()
     W = operand_def()
     B = operand_def()
@@ -288,6 +306,7 @@ class PoolOp(OnnxOp):
 @irdl_op_definition
 class MaxPoolOp(PoolOp):
     name = "onnx.MaxPool"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     X = operand_def()
     Y = result_def()
     Indices = opt_result_def()
@@ -307,6 +326,7 @@ class MaxPoolOp(PoolOp):
 @irdl_op_definition
 class AveragePoolOp(PoolOp):
     name = "onnx.AveragePool"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     X = operand_def()
     Y = result_def()
     count_include_pad = opt_prop_def(IntegerAttr)
@@ -334,12 +354,14 @@ class GlobalPoolOp(OnnxOp):
 @irdl_op_definition
 class GlobalAveragePoolOp(GlobalPoolOp):
     name = "onnx.GlobalAveragePool"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     REDUCE: ClassVar[str] = "mean"
 
 
 @irdl_op_definition
 class GlobalMaxPoolOp(GlobalPoolOp):
     name = "onnx.GlobalMaxPool"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     REDUCE: ClassVar[str] = "max"
 
 
@@ -351,6 +373,8 @@ class GemmOp(OnnxOp):
     """Y = alpha * op(A) @ op(B) + beta * C, A and B 2-D, C broadcast onto (M, N)."""
 
     name = "onnx.Gemm"
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (DropAttrs(before=7, names=("broadcast",)),)
     A = operand_def()
     B = operand_def()
     C = operand_def()
@@ -423,6 +447,7 @@ def matmul_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
 @irdl_op_definition
 class MatMulOp(OnnxOp):
     name = "onnx.MatMul"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     A = operand_def()
     B = operand_def()
     Y = result_def()
@@ -449,6 +474,12 @@ class BatchNormalizationOp(OnnxOp):
     accepted in the IR but may not be used."""
 
     name = "onnx.BatchNormalization"
+    OPSETS: ClassVar[tuple[int, int]] = (14, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (
+        DropAttrs(before=7, names=("consumed_inputs", "is_test")),
+        NonSpatialBatchNorm(before=9),
+        InferenceOutputsOnly(before=14),
+    )
     X = operand_def()
     scale = operand_def()
     B = operand_def()
@@ -484,6 +515,7 @@ class LayerNormalizationOp(OnnxOp):
     """Normalises over axes [axis, rank); Mean and InvStdDev are optional extra results."""
 
     name = "onnx.LayerNormalization"
+    OPSETS: ClassVar[tuple[int, int]] = (17, MAX_OPSET)
     X = operand_def()
     Scale = operand_def()
     B = operand_def()
@@ -525,6 +557,8 @@ class LayerNormalizationOp(OnnxOp):
 @irdl_op_definition
 class InstanceNormalizationOp(OnnxOp):
     name = "onnx.InstanceNormalization"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
     input = operand_def()
     scale = operand_def()
     B = operand_def()
@@ -554,6 +588,8 @@ class ResizeOp(OnnxOp):
     """Resize(X, roi?, scales?, sizes?) in the opset 11+ form (opset 18 attributes kept)."""
 
     name = "onnx.Resize"
+    OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (ResizeFromOpset10(before=11, since=10),)
     X = operand_def()
     roi = operand_def()
     scales = operand_def()
@@ -629,10 +665,24 @@ class ResizeOp(OnnxOp):
         return [typed(r[0], self.X.type)]
 
 
+@irdl_op_definition
+class UpsampleOp(OnnxOp):
+    """Upsample-7/9 (deprecated at opset 10). It never stays in the IR: the importer reads
+    it as the Resize it means (asymmetric coordinates; `ResizeFromOpset10`)."""
+
+    name = "onnx.Upsample"
+    X = operand_def()
+    scales = operand_def()
+    Y = result_def()
+    mode = opt_prop_def(StringAttr)
+    OPSETS: ClassVar[tuple[int, int]] = (7, 9)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (ResizeFromOpset10(before=10, since=7),)
+
+
 OPS = [
     ConvOp, ConvTransposeOp, MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp, GlobalMaxPoolOp,
     GemmOp, MatMulOp, BatchNormalizationOp, LayerNormalizationOp, InstanceNormalizationOp,
-    ResizeOp,
+    ResizeOp, UpsampleOp,
 ]  # fmt: skip
 
 __all__ = [

@@ -3,11 +3,17 @@ turns the older attribute into it), plus `keepdims` and `noop_with_empty_axes`."
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def
 
 from ncc.dialects.onnx.base import OnnxOp, norm_axis, typed
+from ncc.dialects.onnx.versions import MAX_OPSET, AttrsToInputs, Upgrade
+
+# every Reduce* but ReduceSum took `axes` as an attribute up to opset 17
+AXES_BECAME_INPUT_AT_18 = (AttrsToInputs(before=18, moves=(("axes", 1, "int64"),)),)
 
 
 class ReduceOp(OnnxOp):
@@ -65,6 +71,8 @@ class ReduceOp(OnnxOp):
 @irdl_op_definition
 class ReduceSumOp(ReduceOp):
     name = "onnx.ReduceSum"
+    OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=13, moves=(("axes", 1, "int64"),)),)
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.sum(x, axis=axes, keepdims=keepdims)
@@ -73,6 +81,8 @@ class ReduceSumOp(ReduceOp):
 @irdl_op_definition
 class ReduceSumSquareOp(ReduceOp):
     name = "onnx.ReduceSumSquare"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.sum(x * x, axis=axes, keepdims=keepdims)
@@ -81,6 +91,8 @@ class ReduceSumSquareOp(ReduceOp):
 @irdl_op_definition
 class ReduceMeanOp(ReduceOp):
     name = "onnx.ReduceMean"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.mean(x, axis=axes, keepdims=keepdims)
@@ -89,6 +101,8 @@ class ReduceMeanOp(ReduceOp):
 @irdl_op_definition
 class ReduceMaxOp(ReduceOp):
     name = "onnx.ReduceMax"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.max(x, axis=axes, keepdims=keepdims)
@@ -97,6 +111,8 @@ class ReduceMaxOp(ReduceOp):
 @irdl_op_definition
 class ReduceMinOp(ReduceOp):
     name = "onnx.ReduceMin"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.min(x, axis=axes, keepdims=keepdims)
@@ -105,6 +121,8 @@ class ReduceMinOp(ReduceOp):
 @irdl_op_definition
 class ReduceProdOp(ReduceOp):
     name = "onnx.ReduceProd"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.prod(x, axis=axes, keepdims=keepdims)
@@ -113,6 +131,8 @@ class ReduceProdOp(ReduceOp):
 @irdl_op_definition
 class ReduceL1Op(ReduceOp):
     name = "onnx.ReduceL1"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.sum(np.abs(x), axis=axes, keepdims=keepdims)
@@ -121,6 +141,8 @@ class ReduceL1Op(ReduceOp):
 @irdl_op_definition
 class ReduceL2Op(ReduceOp):
     name = "onnx.ReduceL2"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
@@ -129,6 +151,8 @@ class ReduceL2Op(ReduceOp):
 @irdl_op_definition
 class ReduceLogSumOp(ReduceOp):
     name = "onnx.ReduceLogSum"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.log(np.sum(x, axis=axes, keepdims=keepdims))
@@ -137,6 +161,8 @@ class ReduceLogSumOp(ReduceOp):
 @irdl_op_definition
 class ReduceLogSumExpOp(ReduceOp):
     name = "onnx.ReduceLogSumExp"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
 
     def numpy_reduce(self, x, axes, keepdims):
         m = np.max(x, axis=axes, keepdims=True)

@@ -12,6 +12,8 @@ read it with `in_const`; while that input is not a constant yet they return None
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import math
 from collections.abc import Sequence
 
@@ -29,6 +31,7 @@ from xdsl.irdl import (
 
 from ncc.dialects.common import attr_array, numpy_dtype, static_shape
 from ncc.dialects.onnx.base import OnnxOp, norm_axis, typed
+from ncc.dialects.onnx.versions import MAX_OPSET, AttrsToInputs, DefaultAttr, DropAttrs, RenameAttr, Upgrade
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -157,6 +160,8 @@ def split_sizes(
 @irdl_op_definition
 class ReshapeOp(OnnxOp):
     name = "onnx.Reshape"
+    OPSETS: ClassVar[tuple[int, int]] = (5, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=5, moves=(("shape", 1, "int64"),)), DropAttrs(before=5))
     data = operand_def()
     shape = operand_def()
     reshaped = result_def()
@@ -179,6 +184,7 @@ class ReshapeOp(OnnxOp):
 @irdl_op_definition
 class FlattenOp(OnnxOp):
     name = "onnx.Flatten"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     input = operand_def()
     output = result_def()
     axis = opt_prop_def(IntegerAttr)
@@ -218,6 +224,8 @@ class SqueezeOp(AxesReshapeOp):
     """Squeeze(data, axes?): without axes, every dim of size 1 goes."""
 
     name = "onnx.Squeeze"
+    OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=13, moves=(("axes", 1, "int64"),)),)
     data = operand_def()
     axes = operand_def()
     squeezed = result_def()
@@ -242,6 +250,8 @@ class UnsqueezeOp(AxesReshapeOp):
     """Unsqueeze(data, axes): axes count in the output rank."""
 
     name = "onnx.Unsqueeze"
+    OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=13, moves=(("axes", 1, "int64"),)),)
     data = operand_def()
     axes = operand_def()
     expanded = result_def()
@@ -260,6 +270,7 @@ class UnsqueezeOp(AxesReshapeOp):
 @irdl_op_definition
 class TransposeOp(OnnxOp):
     name = "onnx.Transpose"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     data = operand_def()
     transposed = result_def()
     perm = opt_prop_def(DenseArrayBase)
@@ -289,6 +300,8 @@ class TransposeOp(OnnxOp):
 @irdl_op_definition
 class ConcatOp(OnnxOp):
     name = "onnx.Concat"
+    OPSETS: ClassVar[tuple[int, int]] = (4, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (DefaultAttr(before=4, name="axis", value=1),)
     inputs = var_operand_def()
     concat_result = result_def()
     axis = opt_prop_def(IntegerAttr)
@@ -315,6 +328,11 @@ class SplitOp(OnnxOp):
     """Split(input, split?) → outputs; `num_outputs` (opset 18) or the result count."""
 
     name = "onnx.Split"
+    OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (
+        DefaultAttr(before=2, name="axis", value=0),
+        AttrsToInputs(before=13, moves=(("split", 1, "int64"),)),
+    )
     input = operand_def()
     split = operand_def()
     outputs = var_result_def()
@@ -347,6 +365,10 @@ class SplitOp(OnnxOp):
 @irdl_op_definition
 class SliceOp(OnnxOp):
     name = "onnx.Slice"
+    OPSETS: ClassVar[tuple[int, int]] = (10, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (
+        AttrsToInputs(before=10, moves=(("starts", 1, "int64"), ("ends", 2, "int64"), ("axes", 3, "int64"))),
+    )
     data = operand_def()
     starts = operand_def()
     ends = operand_def()
@@ -382,6 +404,7 @@ class SliceOp(OnnxOp):
 @irdl_op_definition
 class ShapeOp(OnnxOp):
     name = "onnx.Shape"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     data = operand_def()
     shape = result_def()
     start = opt_prop_def(IntegerAttr)
@@ -416,6 +439,7 @@ class ShapeOp(OnnxOp):
 @irdl_op_definition
 class SizeOp(OnnxOp):
     name = "onnx.Size"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     data = operand_def()
     size = result_def()
 
@@ -435,6 +459,7 @@ class ConstantOfShapeOp(OnnxOp):
     """ConstantOfShape(shape) filled with `value` (a one-element tensor; default float 0)."""
 
     name = "onnx.ConstantOfShape"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     input = operand_def()
     output = result_def()
     value = opt_prop_def(Attribute)
@@ -473,6 +498,7 @@ class ConstantOfShapeOp(OnnxOp):
 @irdl_op_definition
 class RangeOp(OnnxOp):
     name = "onnx.Range"
+    OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
     start = operand_def()
     limit = operand_def()
     delta = operand_def()
@@ -517,6 +543,7 @@ class NonZeroOp(OnnxOp):
     only when X is a constant."""
 
     name = "onnx.NonZero"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     X = operand_def()
     Y = result_def()
 
@@ -538,6 +565,7 @@ class NonZeroOp(OnnxOp):
 @irdl_op_definition
 class GatherOp(OnnxOp):
     name = "onnx.Gather"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     data = operand_def()
     indices = operand_def()
     output = result_def()
@@ -562,6 +590,7 @@ class GatherOp(OnnxOp):
 @irdl_op_definition
 class GatherElementsOp(OnnxOp):
     name = "onnx.GatherElements"
+    OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
     data = operand_def()
     indices = operand_def()
     output = result_def()
@@ -587,6 +616,7 @@ class GatherElementsOp(OnnxOp):
 @irdl_op_definition
 class ScatterNDOp(OnnxOp):
     name = "onnx.ScatterND"
+    OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
     data = operand_def()
     indices = operand_def()
     updates = operand_def()
@@ -629,6 +659,7 @@ class ExpandOp(OnnxOp):
     """Expand(input, shape): bidirectional broadcast of input to shape."""
 
     name = "onnx.Expand"
+    OPSETS: ClassVar[tuple[int, int]] = (8, MAX_OPSET)
     input = operand_def()
     shape = operand_def()
     output = result_def()
@@ -658,6 +689,7 @@ class ExpandOp(OnnxOp):
 @irdl_op_definition
 class TileOp(OnnxOp):
     name = "onnx.Tile"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
     input = operand_def()
     repeats = operand_def()
     output = result_def()
@@ -683,6 +715,11 @@ class PadOp(OnnxOp):
     Negative pads crop."""
 
     name = "onnx.Pad"
+    OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (
+        RenameAttr(before=2, old="paddings", new="pads"),
+        AttrsToInputs(before=11, moves=(("pads", 1, "int64"), ("value", 2, "float32"))),
+    )
     data = operand_def()
     pads = operand_def()
     constant_value = operand_def()
@@ -736,6 +773,7 @@ class PadOp(OnnxOp):
 @irdl_op_definition
 class DepthToSpaceOp(OnnxOp):
     name = "onnx.DepthToSpace"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     input = operand_def()
     output = result_def()
     blocksize = opt_prop_def(IntegerAttr)
@@ -766,6 +804,7 @@ class DepthToSpaceOp(OnnxOp):
 @irdl_op_definition
 class SpaceToDepthOp(OnnxOp):
     name = "onnx.SpaceToDepth"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     input = operand_def()
     output = result_def()
     blocksize = opt_prop_def(IntegerAttr)

@@ -1,6 +1,8 @@
 """`onnx-check-static`: before the conversion, stop with one precise error for what cannot
 become an ncnn layer because it is not known at compile time.
 
+- An ONNX op ncc has no class for (`onnx.Node`): the first one in graph order is named,
+  rather than a later op whose input shapes it leaves unknown.
 - A value whose shape is still unknown (after shape inference and folding): the error names
   the first such op in graph order (the root cause), and what its shape depends on: dims of
   a model input that are dynamic (→ `--input-shape`), or values computed from data (NonZero,
@@ -101,9 +103,23 @@ def check_static(module: ModuleOp) -> None:
     for f in functions(module):
         for block in f.body.blocks:
             for op in block.ops:
-                if not isinstance(op, OnnxOp) or isinstance(op, ConstantOp | NoValueOp | NodeOp):
+                if isinstance(op, NodeOp):
+                    # an op ncc has no class for: everything after it that depends on it
+                    # has unknown shapes, so it, not a consumer, is what to report
+                    raise unsupported_op_error(op)
+                if not isinstance(op, OnnxOp) or isinstance(op, ConstantOp | NoValueOp):
                     continue
                 _check(op)
+
+
+def unsupported_op_error(op: NodeOp) -> NccError:
+    domain = op.domain.data
+    opset = op.onnx_opset.value.data if op.onnx_opset is not None else None
+    where = f" from operator set '{domain}'" if domain not in ("", "ai.onnx") else ""
+    version = f" (opset {opset})" if opset is not None else ""
+    return NccError(
+        f"ONNX op {op.op_type.data}{where}{version} is not supported by ncc", **op_location(op)
+    )
 
 
 def _check(op: OnnxOp) -> None:

@@ -27,6 +27,13 @@ def parse_shapes(text: str) -> dict[str, list[int]]:
     return shapes
 
 
+def _shown(t) -> str:
+    """A model input's shape as the user sees it: `?x3x?x?` (? = dynamic)."""
+    if isinstance(t, UnrankedTensorType):
+        return "? (unknown rank)"
+    return "x".join("?" if d == DYNAMIC_INDEX else str(d) for d in t.get_shape()) or "scalar"
+
+
 @dataclass(frozen=True)
 class SetInputShapesPass(ModulePass):
     """Give each model input the shape named in `shapes` ("NAME:1x3x224x224;…"), then check
@@ -55,20 +62,23 @@ class SetInputShapesPass(ModulePass):
                         raise NccError(
                             f"--input-shape {name}: the model's input has rank {len(t.get_shape())}, got {len(dims)} dims"
                         )
+                    if any(d <= 0 for d in dims):
+                        raise NccError(
+                            f"--input-shape {name}={'x'.join(map(str, dims))}: every dim must be positive"
+                        )
                     if isinstance(t, TensorType):
-                        for d_model, d_given in zip(t.get_shape(), dims, strict=True):
+                        for i, (d_model, d_given) in enumerate(zip(t.get_shape(), dims, strict=True)):
                             if d_model != DYNAMIC_INDEX and d_model != d_given:
                                 raise NccError(
                                     f"--input-shape {name}={'x'.join(map(str, dims))} contradicts the "
-                                    f"model's static shape {list(t.get_shape())}"
+                                    f"model's shape {_shown(t)} (dim {i} is {d_model})"
                                 )
                     retype(arg, TensorType(t.element_type, dims))
                 elif isinstance(t, UnrankedTensorType) or not t.has_static_shape():
-                    shown = "?" if isinstance(t, UnrankedTensorType) else "x".join(
-                        "?" if d == DYNAMIC_INDEX else str(d) for d in t.get_shape()
-                    )
-                    raise NccError(
-                        f"input '{name}' has a dynamic shape {shown}; give it with "
-                        f"--input-shape {name}=1x3x224x224 (your dims)"
-                    )
+                    if isinstance(t, UnrankedTensorType):
+                        hint = f"--input-shape {name}=1x3x224x224 (your dims)"
+                    else:
+                        example = "x".join("N" if d == DYNAMIC_INDEX else str(d) for d in t.get_shape())
+                        hint = f"--input-shape {name}={example} (N: your sizes)"
+                    raise NccError(f"input '{name}' has a dynamic shape {_shown(t)}; give it with {hint}")
         update_signatures(op)
