@@ -40,6 +40,7 @@ from ncc.dialects.onnx.versions import (
     RefuseAttrValues,
     ResizeFromOpset10,
     Upgrade,
+    UpsampleHeightWidth,
 )
 
 # ----------------------------------------------------------------------------- geometry
@@ -667,7 +668,7 @@ class ResizeOp(OnnxOp):
 
 @irdl_op_definition
 class UpsampleOp(OnnxOp):
-    """Upsample-7/9 (deprecated at opset 10). It never stays in the IR: the importer reads
+    """Upsample-1/7/9 (deprecated at opset 10). It never stays in the IR: the importer reads
     it as the Resize it means (asymmetric coordinates; `ResizeFromOpset10`)."""
 
     name = "onnx.Upsample"
@@ -676,7 +677,7 @@ class UpsampleOp(OnnxOp):
     Y = result_def()
     mode = opt_prop_def(StringAttr)
     OPSETS: ClassVar[tuple[int, int]] = (7, 9)
-    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (ResizeFromOpset10(before=10, since=7),)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (UpsampleHeightWidth(before=7), ResizeFromOpset10(before=10))
 
 
 OPS = [

@@ -191,11 +191,37 @@ class AttrsToInputs(Upgrade):
         return True
 
 
+def append_ones(b: NodeBuilder, x: str, known: int | None, rank_of: str, minus: int, minus_rank_of: str | None) -> str:
+    """`x` reshaped to its own shape followed by k ones, k = rank(`rank_of`) - `minus`
+    [- rank(`minus_rank_of`)]: with Unsqueeze when the ranks are known now (`known` = k),
+    else with shape arithmetic (Shape, Sub, ConstantOfShape, Concat) that folds away once
+    shape inference knows the ranks."""
+    if known is not None:
+        if known < 0:
+            raise b.node.error(f"legacy broadcast leaves no room ({known} trailing dims)")
+        if known == 0:
+            return x
+        start = b.facts.rank(x) if b.facts.rank(x) is not None else b.value(x).ndim  # type: ignore[union-attr]
+        axes = b.const(np.arange(start, start + known, dtype=np.int64), "axes")
+        return b.emit("Unsqueeze", [x, axes])
+    k = b.emit("Sub", [b.emit("Shape", [b.emit("Shape", [rank_of])]), b.const(np.asarray([minus], np.int64), "n")])
+    if minus_rank_of is not None:
+        k = b.emit("Sub", [k, b.emit("Shape", [b.emit("Shape", [minus_rank_of])])])
+    ones = b.emit("ConstantOfShape", [k], {"value": np.asarray([1], np.int64)})
+    shape = b.emit("Concat", [b.emit("Shape", [x]), ones], {"axis": 0})
+    return b.emit("Reshape", [x, shape])
+
+
+def _rank(b: NodeBuilder, name: str) -> int | None:
+    value = b.value(name)
+    return value.ndim if value is not None else b.facts.rank(name)
+
+
 @dataclass(frozen=True)
 class LegacyBroadcast(Upgrade):
     """Binary ops before opset 7: `broadcast=1` broadcasts B onto A, aligned at A's `axis`
-    (default: B's dims are A's last dims, which is numpy broadcasting). B is reshaped so
-    that numpy broadcasting aligns it at `axis`."""
+    (default: B's dims are A's last dims, which is numpy broadcasting). B gets trailing
+    ones so that numpy broadcasting aligns it at `axis`."""
 
     def apply(self, node, b):
         bcast = node.attrs.pop("broadcast", 0)
@@ -203,19 +229,15 @@ class LegacyBroadcast(Upgrade):
         if not bcast or axis is None:
             # broadcast=0: equal shapes; no axis: B's dims are A's trailing dims
             return True
-        rank_a, rank_b = b.facts.rank(node.input(0)), b.facts.rank(node.input(1))
-        if rank_a is None or rank_b is None:
-            raise node.error(
-                f"legacy broadcasting (opset < 7, axis={axis}) needs the ranks of both inputs, "
-                "which the model does not give (no value_info / static input shapes)"
-            )
-        axis = axis + rank_a if axis < 0 else axis
-        trailing = rank_a - axis - rank_b
-        if trailing < 0:
-            raise node.error(f"legacy broadcast axis {axis} leaves no room for B of rank {rank_b}")
-        if trailing:
-            axes = b.const(np.arange(rank_b, rank_b + trailing, dtype=np.int64), "axes")
-            node.set_input(1, b.emit("Unsqueeze", [node.input(1), axes]))
+        a, x = node.input(0), node.input(1)
+        rank_a, rank_b = _rank(b, a), _rank(b, x)
+        if axis < 0:  # counted from A's end: k = -axis - rank(B)
+            if rank_b is None:
+                raise node.error("legacy broadcast with a negative axis needs the rank of B")
+            node.set_input(1, append_ones(b, x, -axis - rank_b, a, 0, None))
+            return True
+        known = None if rank_a is None or rank_b is None else rank_a - axis - rank_b
+        node.set_input(1, append_ones(b, x, known, a, axis, x))
         return True
 
 
@@ -227,15 +249,11 @@ class PerChannelSlope(Upgrade):
     def apply(self, node, b):
         node.attrs.pop("consumed_inputs", None)
         slope = b.value(node.input(1))
-        rank_s = slope.ndim if slope is not None else b.facts.rank(node.input(1))
-        rank_x = b.facts.rank(node.input(0))
-        if rank_s != 1 or (slope is not None and slope.size == 1):
+        if _rank(b, node.input(1)) != 1 or (slope is not None and slope.size == 1):
             return True
-        if rank_x is None:
-            raise node.error("PRelu before opset 7 with a 1-D slope needs the rank of its input")
-        if rank_x > 2:
-            axes = b.const(np.arange(1, rank_x - 1, dtype=np.int64), "axes")
-            node.set_input(1, b.emit("Unsqueeze", [node.input(1), axes]))
+        rank_x = _rank(b, node.input(0))
+        known = None if rank_x is None else max(rank_x - 2, 0)
+        node.set_input(1, append_ones(b, node.input(1), known, node.input(0), 2, None))
         return True
 
 
@@ -332,6 +350,19 @@ CONSUMED_INPUTS: tuple[Upgrade, ...] = (DropAttrs(before=6),)
 """`consumed_inputs`, dropped from most ops at opset 6."""
 
 
+@dataclass(frozen=True)
+class UpsampleHeightWidth(Upgrade):
+    """Upsample-1 (NCHW): `height_scale` / `width_scale` and mode `bilinear` → Upsample-7's
+    `scales` and `linear`."""
+
+    def apply(self, node, b):
+        h, w = node.attrs.pop("height_scale", 1.0), node.attrs.pop("width_scale", 1.0)
+        node.attrs["scales"] = [1.0, 1.0, float(h), float(w)]
+        if node.attrs.get("mode") == "bilinear":
+            node.attrs["mode"] = "linear"
+        return True
+
+
 def steps_reach(steps: Sequence[Upgrade], first: int) -> int:
     """The oldest version a class reads: `first` without steps, else its oldest step's `since`."""
     return min([first, *(s.since for s in steps)])
@@ -354,6 +385,7 @@ __all__ = [
     "RenameAttr",
     "ResizeFromOpset10",
     "Upgrade",
+    "UpsampleHeightWidth",
     "upgrade",
     "steps_reach",
 ]

@@ -194,3 +194,82 @@ def test_dynamic_input_with_input_shape(tmp_path: Path) -> None:
     assert manifest["inputs"][0]["mat_shape"] == [3, 12, 10]
     assert manifest["outputs"][0]["shape"] == [1, 3, 12, 10]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "out"], "stray temp folder"
+
+
+# --------------------------------------------------------------------------- opsets and messages
+
+
+def test_opset_99_refused_naming_the_opset(tmp_path: Path) -> None:
+    m = _model([helper.make_node("Relu", ["x"], ["y"], name="relu0")], [_vi("x", [1, 4])], [_vi("y", [1, 4])])
+    m.opset_import[0].version = 99
+    path = tmp_path / "m" / "future.onnx"
+    path.parent.mkdir()
+    onnx.save(m, str(path))
+    line = _assert_refused(path, tmp_path, "opset 99", "1 to 23")
+    assert "node" not in line  # the whole model is refused, not a node
+
+
+def test_unknown_operator_set_refused(tmp_path: Path) -> None:
+    nodes = [helper.make_node("FusedGelu", ["x"], ["y"], name="fg", domain="com.example")]
+    m = helper.make_model(
+        helper.make_graph(nodes, "g", [_vi("x", [1, 4])], [_vi("y", [1, 4])]),
+        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.example", 2)],
+        ir_version=IR_VERSION,
+    )
+    path = tmp_path / "m" / "custom.onnx"
+    path.parent.mkdir()
+    onnx.save(m, str(path))
+    _assert_refused(path, tmp_path, "operator set 'com.example' version 2", "FusedGelu")
+
+
+@pytest.mark.parametrize("op_type", ["MyMadeUpOp", "Det"])
+def test_first_unsupported_op_is_named_not_its_consumer(tmp_path: Path, op_type: str) -> None:
+    """An op ncc has no class for leaves the shapes after it unknown; the error must name
+    that op (its real type), not the Squeeze / Softmax that first needs a shape."""
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="relu0"),
+        helper.make_node(op_type, ["r"], ["u"], name="the_culprit"),
+        helper.make_node("Unsqueeze", ["u", "axes"], ["q"], name="unsq0"),
+        helper.make_node("Softmax", ["q"], ["y"], name="softmax0"),
+    ]
+    axes = numpy_helper.from_array(np.array([0], np.int64), "axes")
+    m = helper.make_model(
+        helper.make_graph(nodes, "g", [_vi("x", [2, 3, 3])], [_vi("y", None)], initializer=[axes]),
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        ir_version=IR_VERSION,
+    )
+    path = tmp_path / "m" / "unsupported.onnx"
+    path.parent.mkdir()
+    onnx.save(m, str(path))
+    line = _assert_refused(path, tmp_path, "'the_culprit'", f"({op_type})", f"ONNX op {op_type}")
+    assert "Unsqueeze" not in line and "Softmax" not in line
+
+
+def _minus_one_model() -> onnx.ModelProto:
+    """Input dims -1 (an exporter's "any"), unset and named: `-1x3x?xW`."""
+    nodes = [helper.make_node("Sigmoid", ["x"], ["y"], name="sig0")]
+    m = _model(nodes, [_vi("x", [-1, 3, None, "W"])], [_vi("y", [-1, 3, None, "W"])])
+    return m
+
+
+def test_minus_one_dims_ask_for_input_shape(tmp_path: Path) -> None:
+    path = tmp_path / "m" / "minus_one.onnx"
+    path.parent.mkdir()
+    onnx.save(_minus_one_model(), str(path))
+    line = _assert_refused(path, tmp_path, "'x'", "?x3x?x?", "--input-shape x=Nx3xNxN")
+    assert "-1" not in line and "9223372036854775808" not in line
+
+
+def test_minus_one_dims_with_input_shape_compile(tmp_path: Path) -> None:
+    path = tmp_path / "m" / "minus_one.onnx"
+    path.parent.mkdir()
+    onnx.save(_minus_one_model(), str(path))
+    out = tmp_path / "out"
+    proc = _ncc("compile", str(path), "-o", str(out), "--input-shape", "x=1x3x5x7", "--verify", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "contradicts" not in proc.stderr
+    assert proc.stdout.splitlines()[-1] == "verify: PASS"
+    # a static dim of the model is still checked, and shown as the model has it
+    proc = _ncc("compile", str(path), "-o", str(tmp_path / "o2"), "--input-shape", "x=1x4x5x7", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "contradicts the model's shape ?x3x?x? (dim 1 is 3)" in proc.stderr, proc.stderr

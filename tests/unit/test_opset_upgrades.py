@@ -35,7 +35,7 @@ def model(opset: int, nodes, inputs: dict, outputs=("y",), inits: dict | None = 
     graph = helper.make_graph(
         nodes,
         "g",
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s)) for n, s in inputs.items()],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, None if s is None else list(s)) for n, s in inputs.items()],
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs],
         initializer=[numpy_helper.from_array(a, n) for n, a in (inits or {}).items()],
     )
@@ -176,11 +176,14 @@ def test_reshape_shape_attribute_before_5() -> None:
 # --------------------------------------------------------------------------- legacy broadcasting
 
 
+@pytest.mark.parametrize("rank_known", [True, False], ids=["ranked", "unranked"])
 @pytest.mark.parametrize("op_type", ["Add", "Sub", "Mul", "Div", "Pow"])
-def test_legacy_broadcast_with_axis(op_type: str) -> None:
-    """Before opset 7, broadcast=1 with axis=1 puts B's (C,) on axis 1 of (N, C, H, W)."""
+def test_legacy_broadcast_with_axis(op_type: str, rank_known: bool) -> None:
+    """Before opset 7, broadcast=1 with axis=1 puts B's (C,) on axis 1 of (N, C, H, W);
+    when A's rank is unknown at import, the reshape of B is shape arithmetic that folds."""
     x, b = np.abs(rand(1, 3, 4, 5)) + 0.5, np.abs(rand(3)) + 0.5
-    old = model(6, [helper.make_node(op_type, ["x", "b"], ["y"], broadcast=1, axis=1)], {"x": x.shape}, inits={"b": b})
+    node = helper.make_node(op_type, ["x", "b"], ["y"], broadcast=1, axis=1)
+    old = model(6, [node], {"x": x.shape if rank_known else None}, inits={"b": b})
     new = model(7, [helper.make_node(op_type, ["x", "b"], ["y"])], {"x": x.shape}, inits={"b": b.reshape(3, 1, 1)})
     check(old, {"x": x}, reference=new)
 
@@ -404,3 +407,34 @@ def test_declared_range_is_one_interface(op_type: str) -> None:
             assert a1.get(name) == spec, f"{op_type}-{new} changed attribute {name} of {op_type}-{old}"
         assert i1[: len(i0)] == i0, f"{op_type}-{new} renamed inputs of {op_type}-{old}"
         assert o1[: len(o0)] == o0 or op_type == "Split", f"{op_type}-{new} renamed outputs"
+
+
+# --------------------------------------------------------------------------- error locations
+
+
+def test_a_rewritten_node_keeps_its_onnx_op_type_in_errors() -> None:
+    """A Slice that a pass rebuilt as a Reshape (same `onnx_node`) is reported as the Slice."""
+    from xdsl.rewriter import Rewriter
+
+    from ncc.lowering.onnx.builder import OnnxBuilder
+    from xdsl.rewriter import InsertPoint
+
+    starts, ends = np.asarray([0], np.int64), np.asarray([2], np.int64)
+    m = model(13, [helper.make_node("Slice", ["x", "s", "e"], ["y"], name="my_slice")], {"x": (2, 3)},
+              inits={"s": starts, "e": ends})  # fmt: skip
+    module = import_model(m)
+    f = next(o for o in module.ops if isinstance(o, func.FuncOp))
+    (sl,) = [o for o in f.body.block.ops if o.name == "onnx.Slice"]
+    b = OnnxBuilder(InsertPoint.before(sl), sl.attributes["onnx_node"])
+    reshaped = b.reshape(sl.operands[0], (3, 2))
+    Rewriter.replace_op(sl, [], [reshaped])
+    (rs,) = [o for o in f.body.block.ops if o.name == "onnx.Reshape"]
+    assert op_location(rs) == {"node": "my_slice", "op": "Slice"}
+    assert "(Slice)" in str(rs.error("needs a static result shape"))
+
+
+def test_softmax_upgrade_errors_name_the_softmax() -> None:
+    m = model(11, [helper.make_node("Softmax", ["x"], ["y"], name="sm", axis=1)], {"x": (2, 3)})
+    ops = [o for o in ops_of(m) if not isinstance(o, ConstantOp | NoValueOp | func.ReturnOp)]
+    assert {op_location(o)["op"] for o in ops} == {"Softmax"}
+    assert {op_location(o)["node"] for o in ops} == {"sm"}

@@ -1,0 +1,217 @@
+"""End-to-end: models written with onnx.helper at old opsets (6, 7, 9, 10, 11) compile with
+no options and match onnxruntime on ncnn CPU, Vulkan fp32 and Vulkan fp16.
+
+The CNN uses the forms older exporters wrote: attributes that later became inputs (Reshape
+shape, Slice, Pad, Clip, Squeeze/Unsqueeze axes, Reduce axes, Dropout ratio), Upsample,
+BatchNormalization with `spatial` (and `is_test` / `consumed_inputs` at opset 6), legacy
+broadcasting (`broadcast=1, axis=1`) at opset 6, and a pre-13 Softmax. onnxruntime runs
+opset 7 and later; the opset-6 model is checked against the same network written at opset 7.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from paramfile import read_param  # noqa: E402
+
+TOLERANCE = {"cpu": 1e-4, "vulkan-fp32": 1e-4, "vulkan-fp16": 2e-2}
+
+
+def _rand(rng: np.random.Generator, *shape: int, positive: bool = False) -> np.ndarray:
+    a = rng.standard_normal(shape).astype(np.float32)
+    return np.abs(a) + 0.5 if positive else a
+
+
+def cnn(opset: int, legacy: bool | None = None) -> onnx.ModelProto:
+    """Conv → BN → Clip → Dropout → Pad → MaxPool → Upsample/Resize → Slice → bias Add →
+    ReduceMean → Squeeze/Unsqueeze → Reshape → Gemm → Softmax, each in the form of `opset`
+    (`legacy`: the opset-6 forms, also readable as opset 7 with legacy=False for the
+    reference)."""
+    legacy = opset < 7 if legacy is None else legacy
+    rng = np.random.default_rng(7)
+    inits = {
+        "w": _rand(rng, 4, 3, 3, 3) * 0.5,
+        "wb": _rand(rng, 4),
+        "s": _rand(rng, 4),
+        "B": _rand(rng, 4),
+        "m": _rand(rng, 4) * 0.1,
+        "v": _rand(rng, 4, positive=True),
+        "gw": _rand(rng, 32, 10) * 0.3,
+        "gc": _rand(rng, 10),
+    }
+    # per-channel bias on (1, 4, 8, 8): legacy broadcast at axis 1, else a (4, 1, 1) tensor
+    inits["cb"] = _rand(rng, 4) if legacy else _rand(rng, 4).reshape(4, 1, 1)
+    bn_attrs: dict[str, Any] = {"epsilon": 1e-3}
+    if opset < 9:
+        bn_attrs["spatial"] = 1
+    if legacy:
+        bn_attrs.update(is_test=1, consumed_inputs=[0, 0, 0, 1, 1])
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "wb"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+        helper.make_node("BatchNormalization", ["c", "s", "B", "m", "v"], ["bn"], name="bn", **bn_attrs),
+    ]
+    if opset < 11:
+        nodes.append(helper.make_node("Clip", ["bn"], ["clip"], min=0.0, max=6.0, name="clip"))
+    else:
+        inits["lo"], inits["hi"] = np.asarray(0, np.float32), np.asarray(6, np.float32)
+        nodes.append(helper.make_node("Clip", ["bn", "lo", "hi"], ["clip"], name="clip"))
+    drop = {"is_test": 1, "ratio": 0.3} if legacy else {"ratio": 0.3}
+    nodes.append(helper.make_node("Dropout", ["clip"], ["drop"], name="drop", **drop))
+    if opset < 11:
+        nodes.append(helper.make_node("Pad", ["drop"], ["pad"], pads=[0, 0, 1, 1, 0, 0, 1, 1], name="pad"))
+    else:
+        inits["pads"] = np.asarray([0, 0, 1, 1, 0, 0, 1, 1], np.int64)
+        nodes.append(helper.make_node("Pad", ["drop", "pads"], ["pad"], name="pad"))
+    nodes.append(helper.make_node("MaxPool", ["pad"], ["pool"], kernel_shape=[2, 2], strides=[2, 2], name="pool"))
+    # (1, 4, 5, 5) → (1, 4, 10, 10)
+    if opset < 7:
+        nodes.append(helper.make_node("Upsample", ["pool"], ["up"], height_scale=2.0, width_scale=2.0, name="up"))
+    elif opset < 9:
+        nodes.append(helper.make_node("Upsample", ["pool"], ["up"], scales=[1.0, 1.0, 2.0, 2.0], name="up"))
+    else:
+        inits["scales"] = np.asarray([1, 1, 2, 2], np.float32)
+        inits["roi"] = np.zeros(0, np.float32)
+        up_inputs = ["pool", "scales"] if opset < 11 else ["pool", "roi", "scales"]
+        op_type = {9: "Upsample"}.get(opset, "Resize")
+        attrs = {"mode": "nearest"}
+        if opset >= 11:
+            attrs.update(coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+        nodes.append(helper.make_node(op_type, up_inputs, ["up"], name="up", **attrs))
+    if opset < 10:
+        nodes.append(helper.make_node("Slice", ["up"], ["sl"], starts=[1, 1], ends=[9, 9], axes=[2, 3], name="slice"))
+    else:
+        inits["st"], inits["en"], inits["ax"] = (np.asarray(v, np.int64) for v in ([1, 1], [9, 9], [2, 3]))
+        nodes.append(helper.make_node("Slice", ["up", "st", "en", "ax"], ["sl"], name="slice"))
+    add_attrs = {"broadcast": 1, "axis": 1} if legacy else {}
+    nodes.append(helper.make_node("Add", ["sl", "cb"], ["biased"], name="bias", **add_attrs))
+    # (1, 4, 8, 8) → mean over W → (1, 4, 8, 1) → squeeze → (1, 4, 8) → unsqueeze → (1, 1, 4, 8)
+    if opset < 13:
+        nodes += [
+            helper.make_node("ReduceMean", ["biased"], ["mean"], axes=[3], name="mean"),
+            helper.make_node("Squeeze", ["mean"], ["sq"], axes=[3], name="squeeze"),
+            helper.make_node("Unsqueeze", ["sq"], ["unsq"], axes=[1], name="unsqueeze"),
+        ]
+    if legacy and opset < 5:
+        nodes.append(helper.make_node("Reshape", ["unsq"], ["flat"], shape=[1, 32], name="reshape"))
+    else:
+        inits["shape"] = np.asarray([1, 32], np.int64)
+        nodes.append(helper.make_node("Reshape", ["unsq", "shape"], ["flat"], name="reshape"))
+    gemm_attrs = {"broadcast": 1} if legacy else {}
+    nodes += [
+        helper.make_node("Gemm", ["flat", "gw", "gc"], ["logits"], name="fc", **gemm_attrs),
+        helper.make_node("Softmax", ["logits"], ["y"], name="softmax"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "cnn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+        initializer=[numpy_helper.from_array(a, n) for n, a in inits.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=3 if opset < 8 else 7)
+
+
+def softmax3d(opset: int) -> onnx.ModelProto:
+    """Softmax over a (1, 4, 6) input at axis 1 (pre-13: over the flattened 4x6 block) and
+    at the last axis, plus a conv-free scale so the graph is not only the op."""
+    nodes = [
+        helper.make_node("Mul", ["x", "k"], ["t"], name="scale"),
+        helper.make_node("Softmax", ["t"], ["y1"], axis=1, name="softmax_axis1"),
+        helper.make_node("Softmax", ["t"], ["y2"], axis=-1, name="softmax_last"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "softmax3d",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6])],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 4, 6]) for n in ("y1", "y2")],
+        initializer=[numpy_helper.from_array(np.asarray(1.7, np.float32), "k")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=7)
+
+
+MODELS = {
+    "cnn-opset6": lambda: cnn(6),
+    "cnn-opset7": lambda: cnn(7),
+    "cnn-opset9": lambda: cnn(9),
+    "cnn-opset10": lambda: cnn(10),
+    "cnn-opset11": lambda: cnn(11),
+    "softmax3d-opset11": lambda: softmax3d(11),
+}
+# onnxruntime does not run opset 6 (Add-6 has no kernel): the same network at opset 7
+REFERENCES = {"cnn-opset6": lambda: cnn(7, legacy=False)}
+
+
+@dataclass
+class Result:
+    path: Path
+    param: Path
+    report: Any
+
+
+@pytest.fixture(scope="module")
+def opset_result(tmp_path_factory: pytest.TempPathFactory):
+    cache: dict[str, Result | str] = {}
+
+    def get(name: str) -> Result:
+        if name not in cache:
+            from ncc.driver import compile_onnx
+            from ncc.verify import onnxruntime_reference, verify
+
+            folder = tmp_path_factory.mktemp(name)
+            path = folder / "model.onnx"
+            onnx.save(MODELS[name](), str(path))
+            reference = None
+            if name in REFERENCES:
+                ref_path = folder / "reference.onnx"
+                onnx.save(REFERENCES[name](), str(ref_path))
+                reference = onnxruntime_reference(ref_path)
+            try:
+                res = compile_onnx(path, folder / "out")
+                cache[name] = Result(path, res.param, verify(folder / "out", path, reference=reference))
+            except Exception as e:  # noqa: BLE001
+                cache[name] = f"ncc could not compile {name}: {type(e).__name__}: {e}"
+        got = cache[name]
+        if isinstance(got, str):
+            pytest.fail(got, pytrace=False)
+        return got
+
+    return get
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_matches_onnxruntime(opset_result, name: str) -> None:
+    r = opset_result(name)
+    table = r.report.table()
+    assert r.report.skipped == {}, f"Vulkan modes did not run (lavapipe missing?):\n{table}"
+    assert r.report.modes() == list(TOLERANCE), table
+    for mode_name, tol in TOLERANCE.items():
+        worst = max(row.max_rel for row in r.report.rows if row.mode == mode_name)
+        assert worst <= tol, f"{mode_name}: max relative error {worst:.3g} > {tol:g}\n{table}"
+
+
+def test_softmax_before_13_normalises_the_flattened_block(opset_result) -> None:
+    """The pre-13 Softmax over axis 1 of (1, 4, 6) sums to 1 over all 24 values, not per
+    column: ncnn's result must be that, not the opset-13 reading."""
+    import onnxruntime as ort
+
+    r = opset_result("softmax3d-opset11")
+    x = np.random.default_rng(0).standard_normal((1, 4, 6)).astype(np.float32)
+    y1 = ort.InferenceSession(str(r.path), providers=["CPUExecutionProvider"]).run(["y1"], {"x": x})[0]
+    assert abs(float(y1.sum()) - 1.0) < 1e-5  # onnxruntime itself reads opset 11
+    types = read_param(r.param).types()
+    assert types.get("Softmax") == 2, types
+
+
+def test_legacy_cnn_has_no_leftovers(opset_result) -> None:
+    """The opset-6 CNN lowers to ordinary layers: BN folded into the conv, Dropout gone."""
+    types = read_param(opset_result("cnn-opset6").param).types()
+    assert "BatchNorm" not in types and "Dropout" not in types, types
+    assert types.get("Convolution") == 1 and types.get("Interp") == 1, types
