@@ -246,8 +246,8 @@ _VERSIONS_CACHE: dict[tuple[str, str], tuple[int, int] | None] = {}
 
 
 def _default_opsets(op_type: str, domain: str) -> tuple[int, int]:
-    """For an op class that declares no OPSETS: the schema versions whose interface
-    (attributes with types and defaults, inputs, outputs) is the newest version's."""
+    """For an op class that declares no OPSETS: the newest schema version and the older
+    ones that each newer version only extended (`_extends`)."""
     key = (op_type, domain)
     if key not in _VERSIONS_CACHE:
         import onnx
@@ -260,26 +260,35 @@ def _default_opsets(op_type: str, domain: str) -> tuple[int, int]:
                 continue
             if not versions or versions[-1].since_version != schema.since_version:
                 versions.append(schema)
-        newest = versions[-1]
-        first = newest.since_version
-        for schema in reversed(versions[:-1]):
-            if _interface(schema) != _interface(newest):
+        first = versions[-1].since_version
+        for old, new in zip(reversed(versions[:-1]), reversed(versions[1:])):
+            if not _extends(new, old):
                 break
-            first = schema.since_version
+            first = old.since_version
         _VERSIONS_CACHE[key] = (first, MAX_OPSET)
     return _VERSIONS_CACHE[key]
 
 
-def _interface(schema) -> tuple:
-    attrs = tuple(
-        sorted(
-            (name, int(a.type), a.default_value.SerializeToString() if a.default_value.type else b"", a.required)
+def _extends(new, old) -> bool:
+    """Whether schema `new` only adds to `old`: every attribute of `old` kept with its type,
+    default and requiredness, old inputs and outputs kept by name in their places (new
+    attributes, trailing optional inputs, types may be added). This is the interface, not
+    the meaning: an op class that knows of a change of meaning declares OPSETS."""
+
+    def attrs(schema) -> dict:
+        return {
+            name: (int(a.type), a.default_value.SerializeToString() if a.default_value.type else b"", a.required)
             for name, a in schema.attributes.items()
-        )
-    )
-    ins = tuple((i.name, int(i.option)) for i in schema.inputs)
-    outs = tuple((o.name, int(o.option)) for o in schema.outputs)
-    return attrs, ins, outs
+        }
+
+    a_old, a_new = attrs(old), attrs(new)
+    if any(a_new.get(name) != spec for name, spec in a_old.items()):
+        return False
+    if any(a.required for name, a in new.attributes.items() if name not in a_old):
+        return False
+    ins_old, ins_new = [i.name for i in old.inputs], [i.name for i in new.inputs]
+    outs_old, outs_new = [o.name for o in old.outputs], [o.name for o in new.outputs]
+    return ins_new[: len(ins_old)] == ins_old and outs_new[: len(outs_old)] == outs_old
 
 
 def _schema_version(op_type: str, opset: int, domain: str):

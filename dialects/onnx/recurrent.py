@@ -15,6 +15,7 @@ from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, FloatAttr, IntegerA
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def
 
 from ncc.dialects.onnx.base import OnnxOp, typed
+from ncc.dialects.onnx.versions import MAX_OPSET, DropAttrs, Upgrade
 
 
 class RecurrentOp(OnnxOp):
@@ -22,6 +23,10 @@ class RecurrentOp(OnnxOp):
 
     GATES: ClassVar[int] = 1
     DEFAULT_ACTIVATIONS: ClassVar[tuple[str, ...]] = ("Tanh",)
+    # version 14 added `layout` (default 0: the older meaning); `output_sequence` of the
+    # first versions only said whether Y is wanted, which an unused output says now
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (DropAttrs(before=7, names=("output_sequence",)),)
 
     activation_alpha = opt_prop_def(DenseArrayBase)
     activation_beta = opt_prop_def(DenseArrayBase)
@@ -102,6 +107,8 @@ class GRUOp(RecurrentOp):
     name = "onnx.GRU"
     GATES: ClassVar[int] = 3
     DEFAULT_ACTIVATIONS: ClassVar[tuple[str, ...]] = ("Sigmoid", "Tanh")
+    # GRU-1 named its outputs differently and had no linear_before_reset: not read
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (DropAttrs(before=7, since=3, names=("output_sequence",)),)
     X = operand_def()
     W = operand_def()
     R = operand_def()
@@ -120,6 +127,10 @@ class RNNOp(RecurrentOp):
     name = "onnx.RNN"
     GATES: ClassVar[int] = 1
     DEFAULT_ACTIVATIONS: ClassVar[tuple[str, ...]] = ("Tanh",)
+    # version 14 added `layout` (default 0: the older meaning); `output_sequence` of the
+    # first versions only said whether Y is wanted, which an unused output says now
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (DropAttrs(before=7, names=("output_sequence",)),)
     X = operand_def()
     W = operand_def()
     R = operand_def()
