@@ -60,6 +60,7 @@ def compile(  # noqa: A001 - `ncc.compile` is the public name
     seed: int = 0,
     verbose: bool = False,
     fp16_calibrate: bool | Mapping[str, np.ndarray] = False,
+    dims: Sequence[str] | None = None,
 ) -> CompileResult:
     """Compile a model into `out_dir` (`<stem>.ncnn.param`, `.bin`, `.json`).
 
@@ -74,6 +75,9 @@ def compile(  # noqa: A001 - `ncc.compile` is the public name
     after forward's parameters; outputs `output`, or `output_0, output_1, …` in the order of the
     flattened return value (`output_names` overrides). The result's `reference` runs the model
     eagerly, so `ncc.verify(result)` compares ncnn with torch itself.
+
+    Dims named in `input_shapes` (`"x=1x1x32xW"`) stay symbolic, sized by `dims`
+    (`["W=160,64..480/32"]`, as `--dim`): one ncnn model for every size (`ncc.symbolic`; ONNX files).
 
     `fp16_calibrate` (True: seeded inputs; or a dict of sample inputs by name) keeps in fp32 the
     layers that overflow ncnn's fp16 mode or dominate its error (`ncc.precision`); the report is
@@ -91,7 +95,13 @@ def compile(  # noqa: A001 - `ncc.compile` is the public name
     if isinstance(model, (str, os.PathLike)) and not is_torch_spec(model):
         if example_inputs is not None or state_dict is not None:
             raise NccError("example_inputs / state_dict are for PyTorch models, not ONNX files")
-        result = compile_onnx(model, out_dir, input_shapes=_shape_text(input_shapes), **common)
+        from ncc.symbolic import compile_symbolic, parse_dims, split_shapes, symbols_in
+
+        shapes = split_shapes(input_shapes) if isinstance(input_shapes, str) else {}
+        if symbols_in(shapes) or dims:
+            result = compile_symbolic(model, out_dir, shapes, parse_dims(list(dims or [])), passes=passes, fp16=fp16)
+        else:
+            result = compile_onnx(model, out_dir, input_shapes=_shape_text(input_shapes), **common)
         return _calibrated(result, model, fp16_calibrate, seed)
 
     from ncc.frontends import torch as tf

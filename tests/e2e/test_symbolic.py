@@ -230,3 +230,13 @@ def test_dim_syntax_and_expressions():
 def test_a_symbol_without_a_size_is_named(exported, tmp_path):
     with pytest.raises(NccError, match=r"--dim W=VALUE"):
         compile_symbolic(exported("crnn"), tmp_path / "m", split_shapes("x=1x1x32xW"), {})
+
+
+def test_python_api_takes_dims(exported, tmp_path):
+    import ncc
+
+    result = ncc.compile(exported("crnn"), None, tmp_path / "m", input_shapes="x=1x1x32xW", dims=["W=96,64..128/32"])
+    assert result.manifest["outputs"][0]["symbolic_shape"] == [1, "W/4", 40]
+    report = ncc.verify(result)
+    assert report.passed, report.table()
+    assert {r.size for r in report.rows} == {"W=64", "W=96", "W=128"}
