@@ -100,10 +100,24 @@ def make_inputs(manifest: dict, seed: int = 0, given: Mapping[str, np.ndarray] |
         elif dtype.kind == "f":
             out[name] = rng.standard_normal(shape).astype(dtype)
         else:
-            out[name] = rng.integers(0, 10, shape).astype(dtype)
+            lo, hi = entry.get("range", (0, 10))
+            out[name] = rng.integers(lo, hi, shape).astype(dtype)
     if given:
         raise NccError(f"the model has no input(s) {sorted(given)}")
     return out
+
+
+def ncnn_feed(entry: Mapping, value: np.ndarray) -> np.ndarray:
+    """The float32 array whose bytes go into the input Mat of manifest `entry`: the values,
+    or for `"feed": "int32"` (ncnn Embed's word indices) the int32 values' own bytes."""
+    arr = np.asarray(value)
+    if entry.get("feed") == "int32":
+        if arr.dtype.kind == "f" and not np.array_equal(arr, np.round(arr)):
+            raise NccError(f"input '{entry['name']}' holds indices: integer values are needed")
+        arr = np.ascontiguousarray(arr.astype(np.int32)).view(np.float32)
+    else:
+        arr = arr.astype(np.float32)
+    return arr.reshape(entry["mat_shape"])
 
 
 def onnxruntime_reference(model: str | os.PathLike[str]) -> Callable[[dict], dict]:
@@ -137,8 +151,7 @@ def run_ncnn_blobs(
     with tempfile.TemporaryDirectory(prefix="ncc-run-") as tmp:
         feed = {}
         for entry in manifest["inputs"]:
-            arr = np.asarray(inputs[entry["name"]], dtype=np.float32)
-            feed[entry["blob"]] = arr.reshape(entry["mat_shape"])
+            feed[entry["blob"]] = ncnn_feed(entry, inputs[entry["name"]])
         np.savez(Path(tmp) / "in.npz", **feed)
         cmd = [
             sys.executable, "-m", "ncc.runtime.ncnn_runner",

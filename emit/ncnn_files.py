@@ -93,7 +93,7 @@ def _names(f: func.FuncOp, key: str, count: int, prefix: str) -> list[str]:
 
 def _io_entry(onnx_name: str, blob: str, v: SSAValue) -> dict[str, Any]:
     shape = static_shape(v.type)
-    return {
+    entry = {
         "name": onnx_name,
         "blob": blob,
         "dtype": str(numpy_dtype(v.type.element_type)),
@@ -102,6 +102,14 @@ def _io_entry(onnx_name: str, blob: str, v: SSAValue) -> dict[str, Any]:
         "layout": "reshape",
         "batch_index": None,
     }
+    readers = [u.operation for u in v.uses]
+    if readers and all(isinstance(r, NcnnLayer) and r.READS_INT32 for r in readers):
+        # the layer reads the Mat's bytes as int32 words: feed int32 bytes, in its index range
+        entry["feed"] = "int32"
+        lo = max(r.index_range()[0] for r in readers)
+        hi = min(r.index_range()[1] for r in readers)
+        entry["range"] = [lo, hi]
+    return entry
 
 
 def emit_model(module: ModuleOp, stem: str = "model", fp16: bool = False) -> EmittedModel:

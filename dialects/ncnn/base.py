@@ -72,6 +72,9 @@ class NcnnLayer(IRDLOperation, ABC):
     WEIGHTS: ClassVar[tuple[Weight, ...]] = ()
     VULKAN: ClassVar[bool] = True
     """Whether ncnn has a Vulkan kernel (False: the layer falls back to CPU under Vulkan)."""
+    READS_INT32: ClassVar[bool] = False
+    """Whether the layer reads its input Mat's bytes as int32 (Embed's word indices): a model
+    input feeding it is fed as int32 bytes, not float values (manifest `"feed": "int32"`)."""
     VULKAN_FP32_RTOL: ClassVar[float | None] = None
     """The layer's Vulkan kernel is documented as less exact than fp32 arithmetic: the error
     (relative to the output's range) `ncc verify` accepts in Vulkan fp32 for a model using it."""

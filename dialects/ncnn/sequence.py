@@ -88,6 +88,7 @@ class EmbedOp(NcnnLayer):
 
     name = "ncnn.Embed"
     VULKAN: ClassVar[bool] = False
+    READS_INT32: ClassVar[bool] = True
     PARAMS: ClassVar = {
         "num_output": Param(0, 0),
         "input_dim": Param(1, 0),
@@ -102,6 +103,10 @@ class EmbedOp(NcnnLayer):
         if len(x) != 1:
             raise MatRuleError(f"Embed reads the w words of a 1-D Mat, got {list(x)}")
         return [(x[0], self.param("num_output"))]
+
+    def index_range(self) -> tuple[int, int]:
+        """The indices it looks up exactly: [0, input_dim) (others are clamped)."""
+        return 0, self.param("input_dim")
 
 
 @irdl_op_definition

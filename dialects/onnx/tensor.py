@@ -578,6 +578,14 @@ class GatherOp(OnnxOp):
         a = norm_axis(self.attr("axis", 0), len(s), self)
         return [typed(s[:a] + i + s[a + 1 :], self.data.type)]
 
+    def is_table_lookup(self) -> bool:
+        """Rows of a constant 2-D table picked by run-time integer indices (an embedding):
+        ncnn's Embed layer does exactly this, so the indices need not be constant."""
+        table = self.in_shape(0)
+        if self.in_const(0) is None or table is None or len(table) != 2 or self.in_const(1) is not None:
+            return False
+        return self.attr("axis", 0) in (0, -2) and numpy_dtype(self.indices.type.element_type).kind in "iu"
+
     def evaluate(self, x, idx):
         a = norm_axis(self.attr("axis", 0), x.ndim, self)
         idx = np.asarray(idx).astype(np.int64)
@@ -603,6 +611,14 @@ class GatherElementsOp(OnnxOp):
         if len(s) != len(i):
             raise self.error(f"GatherElements data rank {len(s)} != indices rank {len(i)}")
         return [typed(i, self.data.type)]
+
+    def is_table_lookup(self) -> bool:
+        """Rows of a constant 2-D table picked by run-time integer indices (an embedding):
+        ncnn's Embed layer does exactly this, so the indices need not be constant."""
+        table = self.in_shape(0)
+        if self.in_const(0) is None or table is None or len(table) != 2 or self.in_const(1) is not None:
+            return False
+        return self.attr("axis", 0) in (0, -2) and numpy_dtype(self.indices.type.element_type).kind in "iu"
 
     def evaluate(self, x, idx):
         a = norm_axis(self.attr("axis", 0), x.ndim, self)

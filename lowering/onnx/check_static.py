@@ -137,7 +137,7 @@ def _check(op: OnnxOp) -> None:
             + _why(op, dynamic),
             **loc,
         )
-    if type(op) in _INDEXING:
+    if type(op) in _INDEXING and not (isinstance(op, T.GatherOp) and op.is_table_lookup()):
         idx = op.operands[1]
         if not isinstance(idx.owner, ConstantOp):
             raise NccError(

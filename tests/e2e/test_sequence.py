@@ -230,3 +230,41 @@ def test_attention_reaches_sdpa(tmp_path, name, export) -> None:
         inputs += (torch.randn(9, 9, generator=g),)
     types = check_torch(model, inputs, tmp_path / "m", export, "SDPA")
     assert "MatMul" not in types, types
+
+
+# --------------------------------------------------------------------------- embedding
+
+
+class TokenModel(nn.Module):
+    """Embedding of run-time token ids, then a Linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(20, 16)
+        self.fc = nn.Linear(16, 8)
+
+    def forward(self, tokens):
+        return self.fc(self.embed(tokens))
+
+
+@pytest.mark.parametrize("export", ["torchscript", "dynamo"])
+def test_embedding_reaches_embed(tmp_path, export) -> None:
+    """Gather of a constant table by an int64 model input → Embed; the manifest says the input
+    is fed as int32 bytes within the table's range, and verify feeds it so."""
+    torch.manual_seed(0)
+    tokens = torch.randint(0, 20, (1, 7), generator=torch.Generator().manual_seed(1))
+    result = ncc.compile(TokenModel().eval(), (tokens,), tmp_path / "m", export=export)
+    entry = result.manifest["inputs"][0]
+    assert entry["dtype"] == "int64" and entry["feed"] == "int32" and entry["range"] == [0, 20], entry
+    assert_matches(ncc.verify(result))
+    assert "Embed" in layer_types(result)
+
+
+def test_embedding_feed_bytes() -> None:
+    """`ncnn_feed` puts the int32 values' bytes in the Mat, not their float values."""
+    from ncc.verify import ncnn_feed
+
+    entry = {"name": "t", "feed": "int32", "mat_shape": [3]}
+    fed = ncnn_feed(entry, np.array([[0, 5, 19]], np.int64))
+    assert fed.dtype == np.float32 and fed.view(np.int32).tolist() == [0, 5, 19]
+    assert ncnn_feed({"name": "x", "mat_shape": [2]}, np.array([1, 2])).tolist() == [1.0, 2.0]
