@@ -230,9 +230,16 @@ def compile_symbolic(
         bin_bytes = base.bin.read_bytes()
         for s, (size, result) in moved.items():
             _, other_layers = _read_param(result.param)
-            if [(la.type, la.name, la.head) for la in layers] != [(la.type, la.name, la.head) for la in other_layers]:
-                raise NccError(f"{label}: the ncnn graph itself changes with {s} ({values[s]} → {size}): "
-                               f"compile it with a static --input-shape")
+            # name the first layer that differs and is not a Split ncc inserted for a fan-out
+            pairs = zip(layers + [None], other_layers + [None], strict=False)
+            differing = [(i, la or lb) for i, (la, lb) in enumerate(pairs) if la is None or lb is None or la.head != lb.head]
+            if differing:
+                i, at = next((d for d in differing if d[1] is not None and d[1].type != "Split"), differing[0])
+                where = f"at layer {i}, {at.type} '{at.name}'" if at is not None else "at its end"
+                raise NccError(
+                    f"{label}: the ncnn graph itself changes with dim {s} ({values[s]} → {size}) {where}: "
+                    f"the lowering depends on the size there; compile with a static --input-shape"
+                )
             mats_a, mats_b = _blob_mats(base.manifest), _blob_mats(result.manifest)
             for la, lb in zip(layers, other_layers, strict=True):
                 if la.params == lb.params:

@@ -240,3 +240,29 @@ def test_python_api_takes_dims(exported, tmp_path):
     report = ncc.verify(result)
     assert report.passed, report.table()
     assert {r.size for r in report.rows} == {"W=64", "W=96", "W=128"}
+
+
+@pytest.mark.parametrize("strategy", ["grouped", "conv3d", "batch-axis"])
+def test_rppg_frame_count_is_refused_naming_the_dim_and_layer(tmp_path_factory, tmp_path, strategy):
+    """TS-CAN over N frames (segments of 20): the temporal shift is lowered for a fixed number of
+    segments by every batch strategy today, so the frame count cannot stay symbolic: the error
+    says which dim and where the lowering depends on it."""
+    import importlib.util
+
+    import torch
+
+    from ncc.driver import with_batch_strategy
+
+    path = tmp_path_factory.getbasetemp() / "tscan-dynamic-n.onnx"
+    if not path.exists():
+        spec = importlib.util.spec_from_file_location("ncc_examples_rppg", Path(__file__).resolve().parents[2] / "examples" / "efficientphys.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        torch.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(mod.TSCAN(frame_depth=20, img_size=36).eval(), (torch.rand(20, 6, 36, 36),), str(path),
+                              input_names=["x"], dynamo=False, opset_version=13, dynamic_axes={"x": {0: "N"}})  # fmt: skip
+    with pytest.raises(NccError, match=r"changes with dim N \(20 → 40\) at layer \d+, \w+ '[^']+'"):
+        compile_symbolic(path, tmp_path / "m", split_shapes("x=Nx6x36x36"), parse_dims(["N=20,20..80/20"]),
+                         passes=with_batch_strategy(None, strategy))  # fmt: skip
