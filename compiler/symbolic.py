@@ -232,7 +232,7 @@ def compile_symbolic(
             _, other_layers = _read_param(result.param)
             # name the first layer that differs and is not a Split ncc inserted for a fan-out
             pairs = zip(layers + [None], other_layers + [None], strict=False)
-            differing = [(i, la or lb) for i, (la, lb) in enumerate(pairs) if la is None or lb is None or la.head != lb.head]
+            differing = [(i, la or lb) for i, (la, lb) in enumerate(pairs) if (la or lb) is not None and (la is None or lb is None or la.head != lb.head)]
             if differing:
                 i, at = next((d for d in differing if d[1] is not None and d[1].type != "Split"), differing[0])
                 where = f"at layer {i}, {at.type} '{at.name}'" if at is not None else "at its end"
