@@ -30,6 +30,8 @@ class _RecurrentMat:
         dirs = 2 if self.param("direction") == 2 else 1
         n = self.param("num_output")
         sizes = [n] + ([self.param_or("hidden_size", "num_output")] if "hidden_size" in self.PARAMS else [])
+        if len(self.results) not in (1, 1 + len(sizes)):
+            raise MatRuleError(f"{self.layer_type} returns all its final states together ({1 + len(sizes)} tops)")
         states = [tuple(m) for m in in_mats[1:]] or [(dirs, s) for s in sizes]
         return [(t, dirs * n), *states][: len(self.results)]
 
@@ -124,6 +126,8 @@ class SDPAOp(NcnnLayer):
     }
 
     def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        if self.param("kv_cache"):
+            return None  # the caches' Mats depend on the past length fed at run time
         q, k, v = (tuple(m) for m in in_mats[:3])
         if len(q) != 3 or len(k) != 3 or len(v) != 3:
             raise MatRuleError(f"SDPA reads (heads, seq, dim) Mats, got {list(q)}, {list(k)}, {list(v)}")

@@ -94,6 +94,15 @@ def reshape_params(mat: Sequence[int]) -> dict[str, int]:
     return dict(zip(keys, mat, strict=True))
 
 
+def logical_for_mat(mat: Sequence[int]) -> tuple[int, ...]:
+    """A logical shape whose Mat is exactly `mat` (a leading 1 would be dropped, so keep it
+    behind an extra batch 1)."""
+    mat = tuple(int(d) for d in mat)
+    if len(mat) > 1 and mat[0] == 1:
+        return (1, *mat)
+    return mat
+
+
 class OnnxToNcnnPattern(RewritePattern, ABC):
     """Converts one ONNX op type into ncnn layers. Subclasses set `OP` and write `convert`,
     returning the values that replace the op's results, or None when they do not apply

@@ -16,7 +16,7 @@ from ncc.dialects.ncnn import layers as L
 from ncc.dialects.ncnn.base import mat_shape
 from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx.base import const_value
-from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, reshape_params
+from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, logical_for_mat, reshape_params
 
 
 class ActivationToLayer(OnnxToNcnnPattern):
@@ -145,7 +145,7 @@ def binary(b: LayerBuilder, code: int, lhs: SSAValue, rhs: SSAValue, out_shape: 
         if arr is not None:
             operands.append(_memory_data_mat(b, arr, target, ext))
         elif mat_shape(shape) != tuple(target):
-            t = tensor_type(ext, np.float32)
+            t = tensor_type(_logical_of(ext, target), np.float32)
             operands.append(b.layer(L.ReshapeOp, [v], t, reshape_params(target)))
         else:
             operands.append(v)
@@ -156,7 +156,14 @@ def _memory_data_mat(b: LayerBuilder, arr: np.ndarray, mat: tuple[int, ...], log
     """A MemoryData whose Mat is exactly `mat` (which may keep a leading 1 that the logical
     shape's Mat would drop: it feeds a BinaryOp that needs equal ranks)."""
     data = np.asarray(arr, dtype=np.float32).reshape(mat)
-    return b.layer(L.MemoryDataOp, [], tensor_type(logical, np.float32), reshape_params(mat), {"data": data})
+    t = tensor_type(_logical_of(logical, mat), np.float32)
+    return b.layer(L.MemoryDataOp, [], t, reshape_params(mat), {"data": data})
+
+
+def _logical_of(logical: tuple[int, ...], mat: tuple[int, ...]) -> tuple[int, ...]:
+    """`logical` when its Mat is `mat`, else a shape whose Mat is: an operand (1, 1, C) of a
+    3-D BinaryOp is a 3-D Mat, which its logical shape alone (Mat (1, C)) would not say."""
+    return tuple(logical) if mat_shape(logical) == tuple(mat) else logical_for_mat(mat)
 
 
 class PowByConstant(OnnxToNcnnPattern):

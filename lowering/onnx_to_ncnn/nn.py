@@ -27,18 +27,9 @@ from ncc.dialects.ncnn.base import NcnnLayer, data_mat, mat_shape
 from ncc.dialects.onnx import nn as onnx_nn
 from ncc.dialects.onnx import reduce as onnx_reduce
 from ncc.dialects.onnx.base import OnnxOp, typed
-from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern
+from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, logical_for_mat
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def logical_for_mat(mat: Sequence[int]) -> tuple[int, ...]:
-    """A logical shape whose Mat is exactly `mat` (a leading 1 would be dropped, so keep it
-    behind an extra batch 1)."""
-    mat = tuple(int(d) for d in mat)
-    if len(mat) > 1 and mat[0] == 1:
-        return (1, *mat)
-    return mat
 
 
 def as_mat(b: LayerBuilder, v: SSAValue, mat: Sequence[int]) -> SSAValue:

@@ -52,6 +52,11 @@ MODELS = {
     "matmul_1xK_Kx1": _matmul([1, 4], [4, 1], [1, 1]),
     "matmul_batched_1xN": _matmul([2, 4, 1], [1, 5], [2, 4, 5]),
     "matmul_1x1_1xN": _matmul([3, 1], [1, 8], [3, 8]),
+    # a broadcast operand (1, 1, C) of a 3-D BinaryOp is a 3-D Mat: its value's type says so
+    "add_bias_T1C": _model(helper.make_node("Add", ["a", "b"], ["y"], name="add"), {"a": [5, 1, 16]}, [5, 1, 16],
+                           {"b": RNG.standard_normal(16)}),
+    "add_runtime_T1C": _model(helper.make_node("Add", ["a", "b"], ["y"], name="add"), {"a": [5, 1, 16], "b": [16]},
+                              [5, 1, 16]),
 }
 
 

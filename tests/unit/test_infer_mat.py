@@ -50,6 +50,16 @@ def _deconv(cls, mat, out, k, extra=None, dims=2, group=1):
     return _conv(cls, mat, out, k, extra, dims, group)
 
 
+def _recurrent(cls, steps, size, n, direction, outputs):
+    dirs = 2 if direction == 2 else 1
+    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[cls.name[5:]]
+    bias = dirs * n * (4 if cls.name == "ncnn.GRU" else gates)
+    xc = dirs * gates * n * size
+    weights = {"weight_xc": xc, "bias_c": bias, "weight_hc": dirs * gates * n * n}
+    params = {"num_output": n, "weight_data_size": xc, "direction": direction}
+    return case(cls, [(steps, size)], params, weights, outputs=outputs)
+
+
 C3 = (4, 9, 11)
 CASES: list[dict[str, Any]] = [
     # ---- per-element layers keep the Mat
@@ -213,6 +223,14 @@ CASES: list[dict[str, Any]] = [
     case(S.ReorgOp, [(2, 6, 8)], {"stride": 2}),
     case(S.ReorgOp, [(2, 6, 9)], {"stride": 3, "mode": 1}),
     case(S.NoopOp, [C3]),
+    # ---- sequence layers
+    *[_recurrent(cls, T, size, n, d, outs) for cls in (Q.LSTMOp, Q.GRUOp, Q.RNNOp)
+      for T, size, n, d, outs in [(5, 3, 4, 0, 1), (6, 2, 3, 2, 1), (5, 3, 4, 1, 2), (4, 3, 2, 2, 3)]
+      if (outs == 3) == (cls is Q.LSTMOp) or outs == 1],
+    {**_recurrent(Q.LSTMOp, 5, 3, 4, 1, 2), "refused": True},  # LSTM returns hidden and cell together
+    case(Q.EmbedOp, [(7,)], {"num_output": 4, "input_dim": 10, "weight_data_size": 40}, {"weight": 40}),
+    case(Q.SDPAOp, [(4, 5, 8), (4, 7, 8), (4, 7, 6)]),
+    case(Q.SDPAOp, [(4, 5, 8), (2, 7, 8), (2, 7, 8)]),
 ]
 
 
