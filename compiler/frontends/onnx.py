@@ -187,7 +187,8 @@ def import_model(model) -> ModuleOp:
     node_types: dict[str, Attribute] = {}
     for index, proto in enumerate(graph.node):
         node_name = proto.name or f"{proto.op_type}_{index}"
-        node_types.setdefault(node_name, StringAttr(proto.op_type))
+        if proto.op_type != "Constant":  # constants are never the subject of an error
+            node_types.setdefault(node_name, StringAttr(proto.op_type))
         try:
             for node in _upgraded(proto, node_name, opsets, facts):
                 _import_node(node, set(proto.output), opset, values, builder, get_no_value, constant)

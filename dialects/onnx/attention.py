@@ -9,17 +9,20 @@ rewrites that pattern into this op, so models written either way take one loweri
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import FloatAttr, IntegerAttr
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def, var_result_def
 
 from ncc.dialects.onnx.base import OnnxOp, typed
+from ncc.dialects.onnx.versions import MAX_OPSET
 
 
 @irdl_op_definition
 class AttentionOp(OnnxOp):
     name = "onnx.Attention"
+    OPSETS: ClassVar[tuple[int, int]] = (23, MAX_OPSET)
     Q = operand_def()
     K = operand_def()
     V = operand_def()
