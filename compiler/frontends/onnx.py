@@ -185,17 +185,37 @@ def import_model(model) -> ModuleOp:
 
     facts = GraphFacts(const=constants.get, rank=_ranks(model))
     node_types: dict[str, Attribute] = {}
-    for index, proto in enumerate(graph.node):
-        node_name = proto.name or f"{proto.op_type}_{index}"
-        if proto.op_type != "Constant":  # constants are never the subject of an error
-            node_types.setdefault(node_name, StringAttr(proto.op_type))
-        try:
-            for node in _upgraded(proto, node_name, opsets, facts):
-                _import_node(node, set(proto.output), opset, values, builder, get_no_value, constant)
-        except NccError as e:
-            if e.node is None:
-                e.node, e.op = node_name, proto.op_type
-            raise
+
+    def import_nodes(nodes, values: dict[str, SSAValue], into: Builder) -> None:
+        for index, proto in enumerate(nodes):
+            node_name = proto.name or f"{proto.op_type}_{index}"
+            if proto.op_type != "Constant":  # constants are never the subject of an error
+                node_types.setdefault(node_name, StringAttr(proto.op_type))
+            try:
+                for node in _upgraded(proto, node_name, opsets, facts):
+                    _import_node(node, set(proto.output), opset, values, into, get_no_value, constant, subgraph)
+            except NccError as e:
+                if e.node is None:
+                    e.node, e.op = node_name, proto.op_type
+                raise
+
+    def subgraph(sub, outer: dict[str, SSAValue]) -> Region:
+        """A subgraph as a one-block region ending in onnx.Yield; it sees the outer values
+        (its own names do not leak out). Its constants go before the op, in the main body."""
+        from ncc.dialects.onnx.control import YieldOp
+
+        inner = dict(outer)
+        for t in sub.initializer:
+            inner[t.name] = constant(numpy_helper.to_array(t), t.name)
+        block = Block()
+        import_nodes(sub.node, inner, Builder(InsertPoint.at_end(block)))
+        missing = [o.name for o in sub.output if o.name not in inner]
+        if missing:
+            raise NccError(f"subgraph output '{missing[0]}' is not produced by any node")
+        block.add_op(YieldOp.create(operands=[inner[o.name] for o in sub.output]))
+        return Region(block)
+
+    import_nodes(graph.node, values, builder)
 
     outputs = []
     output_names = []
@@ -356,7 +376,9 @@ def _dim(d) -> int:
     return v if v > 0 or (v == 0 and not d.dim_param) else DYNAMIC_INDEX
 
 
-def _import_node(node: Node, real_outputs: set[str], opset, values, builder, get_no_value, constant) -> None:
+def _import_node(
+    node: Node, real_outputs: set[str], opset, values, builder, get_no_value, constant, subgraph
+) -> None:
     """One node in its op class's newest form → one op (or a constant)."""
     if node.op_type == "Constant" and node.version is None and _is_default(node):
         values[node.outputs[0]] = constant(_constant_node_value(node), node.outputs[0])
@@ -384,7 +406,7 @@ def _import_node(node: Node, real_outputs: set[str], opset, values, builder, get
             properties=props,
         )
     else:
-        op = _create_typed(cls, node, opset, values, get_no_value)
+        op = _create_typed(cls, node, opset, values, get_no_value, subgraph)
     op.attributes["onnx_node"] = StringAttr(node.name)
     results = list(op.results)
     # the ONNX tensor each result stands for (tensors an upgrade made up stand for none)
@@ -401,8 +423,15 @@ def _is_default(node: Node) -> bool:
     return node.domain in ("", "ai.onnx")
 
 
-def _create_typed(cls: type[OnnxOp], node: Node, opset: int, values, get_no_value) -> OnnxOp:
+def _create_typed(cls: type[OnnxOp], node: Node, opset: int, values, get_no_value, subgraph) -> OnnxOp:
     import onnx
+
+    regions = []
+    for name, _ in cls.get_irdl_definition().regions:
+        graph = node.attrs.pop(name, None)
+        if not isinstance(graph, _Graph):
+            raise NccError(f"attribute '{name}' (a graph) is missing")
+        regions.append(subgraph(graph.graph, values))
 
     inputs = node.inputs
     op_def = cls.get_irdl_definition()
@@ -456,7 +485,14 @@ def _create_typed(cls: type[OnnxOp], node: Node, opset: int, values, get_no_valu
         if v is None:
             raise NccError(f"attribute '{aname}' has an unsupported type")
         props[aname] = v
-    return cls.build(operands=operands, result_types=result_types, properties=props)
+    return cls.build(operands=operands, result_types=result_types, properties=props, regions=regions)
+
+
+class _Graph:
+    """A subgraph attribute (If's branches): imported as a region of the op."""
+
+    def __init__(self, graph):
+        self.graph = graph
 
 
 class _Unsupported:
@@ -485,6 +521,8 @@ def _attr_python(a):
         return [s.decode("utf-8", "replace") for s in a.strings]
     if t == AttributeProto.TENSOR:
         return numpy_helper.to_array(a.t)
+    if t == AttributeProto.GRAPH:
+        return _Graph(a.g)
     return _Unsupported(AttributeProto.AttributeType.Name(t))
 
 

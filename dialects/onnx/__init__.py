@@ -2,7 +2,7 @@
 
 from xdsl.ir import Dialect
 
-from ncc.dialects.onnx import attention, elementwise, nn, recurrent, reduce, tensor
+from ncc.dialects.onnx import attention, control, elementwise, nn, recurrent, reduce, tensor
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp, const_value
 
 OPS: list[type[OnnxOp]] = [
@@ -15,10 +15,11 @@ OPS: list[type[OnnxOp]] = [
     *tensor.OPS,
     *recurrent.OPS,
     *attention.OPS,
+    *control.OPS,
 ]
 
 OPS_BY_TYPE: dict[str, type[OnnxOp]] = {
-    cls.name.split(".", 1)[1]: cls for cls in OPS if cls not in (NodeOp, NoValueOp)
+    cls.name.split(".", 1)[1]: cls for cls in OPS if cls not in (NodeOp, NoValueOp, control.YieldOp)
 }
 """ONNX op_type → op class, used by the importer."""
 

@@ -19,6 +19,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
     PatternRewriter,
@@ -43,7 +44,27 @@ from ncc.dialects.onnx.elementwise import (
     SoftmaxOp,
     UnaryOp,
 )
+from ncc.dialects.onnx.control import IfOp, YieldOp
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
+
+
+class InlineConstantIf(RewritePattern):
+    """If on a constant condition → the ops of the branch taken, in place of the If."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: IfOp, rewriter: PatternRewriter, /) -> None:
+        cond = const_value(op.cond)
+        if cond is None or cond.size != 1:
+            return
+        block = op.branch(bool(cond.reshape(-1)[0]))
+        yielded = block.last_op
+        assert isinstance(yielded, YieldOp)
+        for inner in list(block.ops):
+            if inner is yielded:
+                break
+            inner.detach()
+            rewriter.insert(inner, InsertPoint.before(op))
+        rewriter.replace(op, [], list(yielded.values))
 
 
 class RemoveIdentity(RewritePattern):
@@ -196,7 +217,8 @@ class HoistUnaryAboveLayoutMove(RewritePattern):
 
 @dataclass(frozen=True)
 class OnnxCanonicalizePass(ModulePass):
-    """Identity/Dropout removal, Erf-GELU fusion, layout-move cancellation, dead-op removal."""
+    """If on a constant condition inlined, Identity/Dropout removal, Erf-GELU fusion,
+    layout-move cancellation, dead-op removal."""
 
     name = "onnx-canonicalize"
 
@@ -204,6 +226,7 @@ class OnnxCanonicalizePass(ModulePass):
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
                 [
+                    InlineConstantIf(),
                     RemoveIdentity(),
                     RemoveInferenceDropout(),
                     FuseErfGelu(),

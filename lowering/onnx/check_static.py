@@ -3,6 +3,7 @@ become an ncnn layer because it is not known at compile time.
 
 - An ONNX op ncc has no class for (`onnx.Node`): the first one in graph order is named,
   rather than a later op whose input shapes it leaves unknown.
+- An If whose condition did not fold to a constant (ncnn has no control flow).
 - A value whose shape is still unknown (after shape inference and folding): the error names
   the first such op in graph order (the root cause), and what its shape depends on: dims of
   a model input that are dynamic (→ `--input-shape`), or values computed from data (NonZero,
@@ -25,6 +26,7 @@ from ncc.dialects.common import NccError, numpy_dtype, op_location, static_shape
 from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx import tensor as T
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp
+from ncc.dialects.onnx.control import IfOp
 from ncc.lowering.onnx.graph import functions
 
 _INDEXING = {T.GatherOp: "indices", T.GatherElementsOp: "indices", T.ScatterNDOp: "indices"}
@@ -107,6 +109,12 @@ def check_static(module: ModuleOp) -> None:
                     # an op ncc has no class for: everything after it that depends on it
                     # has unknown shapes, so it, not a consumer, is what to report
                     raise unsupported_op_error(op)
+                if isinstance(op, IfOp):
+                    raise NccError(
+                        "If on a condition known only at run time: ncnn has no control flow; "
+                        + _why(op, [op.cond]),
+                        **op_location(op),
+                    )
                 if not isinstance(op, OnnxOp) or isinstance(op, ConstantOp | NoValueOp):
                     continue
                 _check(op)

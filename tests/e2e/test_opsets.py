@@ -137,6 +137,37 @@ def softmax3d(opset: int) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=7)
 
 
+def shape_if(opset: int) -> onnx.ModelProto:
+    """TorchScript's shape test: If(Equal(Gather(Shape(x), 1), 4)) choosing between two
+    subgraphs that use outer values (x, a weight) and their own initializer."""
+    k = numpy_helper.from_array(np.asarray(0.5, np.float32), "k")
+    then_branch = helper.make_graph(
+        [helper.make_node("Mul", ["x", "k"], ["t0"]), helper.make_node("Add", ["t0", "w"], ["then_out"])],
+        "then", [], [helper.make_tensor_value_info("then_out", TensorProto.FLOAT, None)], initializer=[k],
+    )  # fmt: skip
+    else_branch = helper.make_graph(
+        [helper.make_node("Neg", ["x"], ["else_out"])],
+        "else", [], [helper.make_tensor_value_info("else_out", TensorProto.FLOAT, None)],
+    )  # fmt: skip
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "i1"], ["c"], axis=0, name="gather"),
+        helper.make_node("Equal", ["c", "four"], ["cond"], name="equal"),
+        helper.make_node("If", ["cond"], ["b"], then_branch=then_branch, else_branch=else_branch, name="if"),
+        helper.make_node("Sigmoid", ["b"], ["y"], name="sigmoid"),
+    ]
+    inits = [
+        numpy_helper.from_array(np.asarray(1, np.int64), "i1"),
+        numpy_helper.from_array(np.asarray(4, np.int64), "four"),
+        numpy_helper.from_array(np.random.default_rng(3).standard_normal((4, 1, 1)).astype(np.float32), "w"),
+    ]
+    graph = helper.make_graph(
+        nodes, "shape_if", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=inits,
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=7)
+
+
 MODELS = {
     "cnn-opset6": lambda: cnn(6),
     "cnn-opset7": lambda: cnn(7),
@@ -144,6 +175,7 @@ MODELS = {
     "cnn-opset10": lambda: cnn(10),
     "cnn-opset11": lambda: cnn(11),
     "softmax3d-opset11": lambda: softmax3d(11),
+    "shape-if-opset11": lambda: shape_if(11),
 }
 # onnxruntime does not run opset 6 (Add-6 has no kernel): the same network at opset 7
 REFERENCES = {"cnn-opset6": lambda: cnn(7, legacy=False)}
@@ -215,3 +247,9 @@ def test_legacy_cnn_has_no_leftovers(opset_result) -> None:
     types = read_param(opset_result("cnn-opset6").param).types()
     assert "BatchNorm" not in types and "Dropout" not in types, types
     assert types.get("Convolution") == 1 and types.get("Interp") == 1, types
+
+
+def test_if_on_a_shape_is_inlined(opset_result) -> None:
+    """The If folds to its then-branch: a Mul/Add (BinaryOp) and the Sigmoid, nothing else."""
+    types = read_param(opset_result("shape-if-opset11").param).types()
+    assert set(types) <= {"Input", "BinaryOp", "Sigmoid", "MemoryData"}, types

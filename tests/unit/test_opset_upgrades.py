@@ -438,3 +438,45 @@ def test_softmax_upgrade_errors_name_the_softmax() -> None:
     ops = [o for o in ops_of(m) if not isinstance(o, ConstantOp | NoValueOp | func.ReturnOp)]
     assert {op_location(o)["op"] for o in ops} == {"Softmax"}
     assert {op_location(o)["node"] for o in ops} == {"sm"}
+
+
+# --------------------------------------------------------------------------- If
+
+
+def _if_model(cond_from_data: bool):
+    then_g = helper.make_graph([helper.make_node("Relu", ["x"], ["a"])], "t", [],
+                               [helper.make_tensor_value_info("a", TensorProto.FLOAT, None)])  # fmt: skip
+    else_g = helper.make_graph([helper.make_node("Neg", ["x"], ["b"])], "e", [],
+                               [helper.make_tensor_value_info("b", TensorProto.FLOAT, None)])  # fmt: skip
+    if cond_from_data:  # the condition is a value of the input: no compile-time answer
+        cond_nodes = [helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0),
+                      helper.make_node("Greater", ["s", "zero"], ["cond"])]  # fmt: skip
+        inits = {"zero": np.asarray(0, np.float32)}
+    else:
+        cond_nodes = [helper.make_node("Constant", [], ["cond"], value=numpy_helper.from_array(np.asarray(False)))]
+        inits = {}
+    nodes = [*cond_nodes, helper.make_node("If", ["cond"], ["y"], then_branch=then_g, else_branch=else_g, name="my_if")]
+    return model(11, nodes, {"x": (2, 3)}, inits=inits)
+
+
+def test_if_on_a_constant_is_inlined() -> None:
+    from xdsl.context import Context
+
+    from ncc.lowering.onnx.simplify import OnnxSimplifyPass
+
+    m = _if_model(cond_from_data=False)
+    module = import_model(m)
+    OnnxSimplifyPass().apply(Context(), module)
+    f = next(o for o in module.ops if isinstance(o, func.FuncOp))
+    assert [o.name for o in f.body.block.ops] == ["onnx.Neg", "func.return"]
+
+
+def test_if_on_data_refused_by_name(tmp_path) -> None:
+    from ncc.driver import compile_onnx
+
+    path = tmp_path / "if.onnx"
+    onnx.save(_if_model(cond_from_data=True), str(path))
+    with pytest.raises(NccError) as e:
+        compile_onnx(path, tmp_path / "out")
+    assert e.value.node == "my_if" and e.value.op == "If"
+    assert "known only at run time" in str(e.value) and "values of input 'x'" in str(e.value)

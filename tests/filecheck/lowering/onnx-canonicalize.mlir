@@ -52,3 +52,23 @@ func.func @unranked(%x: tensor<*xf32>, %s: tensor<2xi64>) -> tensor<*xf32> {
 // CHECK-NEXT:    %[[A:.*]] = "onnx.Reshape"
 // CHECK-NEXT:    %[[T:.*]] = "onnx.Tanh"(%[[A]]) : (tensor<*xf32>) -> tensor<*xf32>
 // CHECK-NEXT:    func.return %[[T]]
+
+// -----
+
+// An If on a constant condition becomes the ops of the branch taken; the branch may use
+// values from outside it.
+func.func @if_const(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %c = "onnx.Constant"() <{value = dense<true> : tensor<i1>}> : () -> tensor<i1>
+  %y = "onnx.If"(%c) ({
+    %r = "onnx.Relu"(%x) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    "onnx.Yield"(%r) : (tensor<2x3xf32>) -> ()
+  }, {
+    %n = "onnx.Neg"(%x) : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    "onnx.Yield"(%n) : (tensor<2x3xf32>) -> ()
+  }) : (tensor<i1>) -> tensor<2x3xf32>
+  func.return %y : tensor<2x3xf32>
+}
+
+// CHECK:      func.func @if_const(%[[X:.*]]: tensor<2x3xf32>)
+// CHECK-NEXT:   %[[R:.*]] = "onnx.Relu"(%[[X]])
+// CHECK-NEXT:   func.return %[[R]]
