@@ -92,6 +92,10 @@ CASES: list[dict[str, Any]] = [
         (C3, {"w": 0, "h": 9, "c": -1}), (C3, {"w": 11, "h": 3, "d": 3, "c": 4}), (C3, {"w": 396, "h": 1}),
         ((2, 3, 4, 5), {"w": 20, "h": 6}), ((2, 3, 4, 5), {"w": 0, "h": 0, "d": 3, "c": 2}), ((3, 5), {"w": 5, "h": 3, "c": 1}),
         ((15,), {"w": 5, "h": 3}), ((3, 5), {"w": 15}),
+        # ncnn's batch axis (12 / 13): the params name the whole logical shape; Mats are per item
+        ((2, 3, 4, 5), {"w": 5, "h": 4, "d": 3, "c": 2, "output_batch_axis": 0}),
+        ((3, 4, 5), {"w": 5, "h": 4, "c": 3, "output_batch_axis": 0}),
+        ((3, 4, 5), {"w": 5, "h": 4, "d": 3, "c": 1, "input_batch_axis": 0}),
     ]],
     # ---- Convolution family
     _conv(N.ConvolutionOp, C3, 6, 3),

@@ -87,6 +87,34 @@ func.func @matmul(%a: tensor<1x4x5x6xf32>, %b: tensor<1x4x6x7xf32>) -> tensor<1x
 
 // -----
 
+// A [1, N] B keeps its leading 1 (rows of B are data): a (1, N) Mat, never the vector (N) that
+// ncnn MatMul would read as a column (issue 9: [4, 1] x [1, 5]).
+func.func @matmul_row_b(%a: tensor<4x1xf32>, %b: tensor<1x5xf32>) -> tensor<4x5xf32> {
+  %y = "onnx.MatMul"(%a, %b) : (tensor<4x1xf32>, tensor<1x5xf32>) -> tensor<4x5xf32>
+  func.return %y : tensor<4x5xf32>
+}
+
+// CHECK-LABEL: func.func @matmul_row_b
+// CHECK:       %[[B:.*]] = "ncnn.Reshape"(%b) <{params = {h = 1 : i32, w = 5 : i32}, weights = {}}> : (tensor<1x5xf32>) -> tensor<1x1x5xf32>
+// CHECK-NEXT:  "ncnn.MatMul"(%a, %[[B]])
+
+// -----
+
+// Gemm operands are never vectors: ncnn's x86 Gemm counts a packed vector's rows by its
+// elempack (issue 9: transA with A [1, K] returned a quarter of the rows).
+func.func @gemm_trans_a(%a: tensor<1x8xf32>, %b: tensor<1x5xf32>) -> tensor<8x5xf32> {
+  %c = "onnx.NoValue"() : () -> none
+  %y = "onnx.Gemm"(%a, %b, %c) <{transA = 1 : i64}> : (tensor<1x8xf32>, tensor<1x5xf32>, none) -> tensor<8x5xf32>
+  func.return %y : tensor<8x5xf32>
+}
+
+// CHECK-LABEL: func.func @gemm_trans_a
+// CHECK:       %[[A:.*]] = "ncnn.Reshape"(%a) <{params = {h = 1 : i32, w = 8 : i32}
+// CHECK-NEXT:  %[[B:.*]] = "ncnn.Reshape"(%b) <{params = {h = 1 : i32, w = 5 : i32}
+// CHECK-NEXT:  "ncnn.Gemm"(%[[A]], %[[B]]) <{params = {alpha = 1.000000e+00 : f32, transA = 1 : i32
+
+// -----
+
 // MatMul with a constant (K, N) right operand on a (1, L, K) sequence: InnerProduct per row.
 func.func @linear(%a: tensor<1x5x6xf32>) -> tensor<1x5x3xf32> {
   %w = "onnx.Constant"() <{value = dense<1.0> : tensor<6x3xf32>}> : () -> tensor<6x3xf32>
