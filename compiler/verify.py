@@ -53,7 +53,7 @@ class VerifyReport:
         return max((r.max_rel for r in self.rows if r.mode == mode), default=float("nan"))
 
     def table(self) -> str:
-        sw = max([0] + [len(r.size) + 1 for r in self.rows])
+        sw = max([0] + [len(r.size) + 1 for r in self.rows if r.size])
         head = f"{'output':<24} {'size':<{sw}}{'mode':<12} {'max_abs':>10} {'max_rel':>10} {'tol':>8}  result" if sw else (
             f"{'output':<24} {'mode':<12} {'max_abs':>10} {'max_rel':>10} {'tol':>8}  result")
         lines = [head, "-" * len(head)]
