@@ -25,7 +25,9 @@ from xdsl.irdl import (
     operand_def,
     opt_prop_def,
     opt_result_def,
+    prop_def,
     result_def,
+    var_operand_def,
     var_result_def,
 )
 
@@ -466,6 +468,73 @@ class MatMulOp(OnnxOp):
         return [np.matmul(a, b).astype(a.dtype)]
 
 
+def parse_einsum(equation: str, shapes: Sequence[Sequence[int]]) -> tuple[list[str], str] | None:
+    """The operand subscripts and the output subscript of an Einsum equation, with `...`
+    replaced by fresh letters (right-aligned, as numpy broadcasts it) and the implicit output
+    (`ij,jk` → the letters seen once, sorted) made explicit; None for a malformed equation."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        return None
+    used = set(eq) - set(".,->")
+    fresh = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used]
+    ell_rank = max((len(sh) - len(t.replace("...", "")) for t, sh in zip(terms, shapes) if "..." in t), default=0)
+    ell = "".join(fresh[:ell_rank])
+    subs = []
+    for t, sh in zip(terms, shapes):
+        if "..." in t:
+            n = len(sh) - len(t.replace("...", ""))
+            t = t.replace("...", ell[ell_rank - n :] if n else "")
+        if len(t) != len(sh) or not t.isalpha():
+            return None
+        subs.append(t)
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        counts = {c: sum(s.count(c) for s in subs) for c in set("".join(subs))}
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    if not out.isalpha() and out != "":
+        return None
+    return subs, out
+
+
+@irdl_op_definition
+class EinsumOp(OnnxOp):
+    """Einstein summation over any number of inputs; `onnx-canonicalize` rewrites the
+    matmul / transpose / reduction equations into MatMul, Transpose and ReduceSum."""
+
+    name = "onnx.Einsum"
+    Inputs = var_operand_def()
+    Output = result_def()
+    equation = prop_def(StringAttr)
+
+    def subscripts(self) -> tuple[list[str], str] | None:
+        shapes = [static_shape(v.type) for v in self.Inputs]
+        if any(s is None for s in shapes):
+            return None
+        parsed = parse_einsum(self.attr("equation"), shapes)
+        if parsed is None:
+            raise self.error(f"malformed equation '{self.attr('equation')}' for inputs {shapes}")
+        return parsed
+
+    def infer_types(self):
+        parsed = self.subscripts()
+        if parsed is None:
+            return None
+        subs, out = parsed
+        size: dict[str, int] = {}
+        for sub, v in zip(subs, self.Inputs):
+            for c, d in zip(sub, static_shape(v.type)):
+                if size.get(c, 1) != 1 and d not in (1, size[c]):
+                    raise self.error(f"index '{c}' has sizes {size[c]} and {d}")
+                size[c] = max(size.get(c, 1), d)
+        return [typed([size[c] for c in out], self.Inputs[0].type)]
+
+    def evaluate(self, *xs):
+        return [np.asarray(np.einsum(self.attr("equation"), *xs)).astype(xs[0].dtype)]
+
+
 # ----------------------------------------------------------------------------- normalisation
 
 
@@ -682,7 +751,7 @@ class UpsampleOp(OnnxOp):
 
 OPS = [
     ConvOp, ConvTransposeOp, MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp, GlobalMaxPoolOp,
-    GemmOp, MatMulOp, BatchNormalizationOp, LayerNormalizationOp, InstanceNormalizationOp,
+    GemmOp, MatMulOp, EinsumOp, BatchNormalizationOp, LayerNormalizationOp, InstanceNormalizationOp,
     ResizeOp, UpsampleOp,
 ]  # fmt: skip
 
@@ -690,6 +759,7 @@ __all__ = [
     "OPS",
     "Window",
     "matmul_shape",
+    "parse_einsum",
     "window_geometry",
     *[c.__name__ for c in OPS],
 ]

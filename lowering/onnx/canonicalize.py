@@ -7,6 +7,8 @@
   Transpose (none if the product is the identity), a Reshape or Transpose to the same shape and
   order disappears, and an elementwise unary op moves above a single-use Reshape/Transpose so
   that the pairs the layout pass leaves around it meet and cancel.
+- Einsum equations that are matmuls, transposes and reductions become MatMul / Transpose /
+  ReduceSum (`einsum.py`).
 - Dead ops (no users, no side effects) are removed.
 """
 
@@ -46,6 +48,7 @@ from ncc.dialects.onnx.elementwise import (
 )
 from ncc.dialects.onnx.control import IfOp, YieldOp
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
+from ncc.lowering.onnx.einsum import EinsumToMatMul
 
 
 class InlineConstantIf(RewritePattern):
@@ -233,6 +236,7 @@ class OnnxCanonicalizePass(ModulePass):
                     FoldReshapeChain(),
                     FoldTransposeChain(),
                     HoistUnaryAboveLayoutMove(),
+                    EinsumToMatMul(),
                 ],
                 dce_enabled=True,
             )

@@ -268,3 +268,36 @@ def test_embedding_feed_bytes() -> None:
     fed = ncnn_feed(entry, np.array([[0, 5, 19]], np.int64))
     assert fed.dtype == np.float32 and fed.view(np.int32).tolist() == [0, 5, 19]
     assert ncnn_feed({"name": "x", "mat_shape": [2]}, np.array([1, 2])).tolist() == [1.0, 2.0]
+
+
+# --------------------------------------------------------------------------- einsum
+
+
+class Einsum(nn.Module):
+    def __init__(self, equation: str, weight: tuple[int, ...] | None = None) -> None:
+        super().__init__()
+        self.equation = equation
+        self.weight = nn.Parameter(torch.randn(weight)) if weight else None
+
+    def forward(self, *xs):
+        return torch.einsum(self.equation, *xs, *([self.weight] if self.weight is not None else []))
+
+
+EINSUM = {
+    # equation, input shapes, constant second operand, layer it must reach
+    "linear": ("bnd,de->bne", [(1, 5, 8)], (8, 6), "InnerProduct"),
+    "attention_scores": ("bhqd,bhkd->bhqk", [(1, 2, 5, 4), (1, 2, 6, 4)], None, None),
+    "rowwise_dot": ("ij,ij->i", [(3, 4), (3, 4)], None, None),
+    "batched_ellipsis": ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 5)], None, None),
+    "permute_sum": ("bij->jb", [(2, 3, 4)], None, None),
+}
+
+
+@pytest.mark.parametrize("export", ["torchscript", "dynamo"])
+@pytest.mark.parametrize("name", list(EINSUM))
+def test_einsum(tmp_path, name, export) -> None:
+    equation, shapes, weight, expect = EINSUM[name]
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    inputs = tuple(torch.randn(s, generator=g) for s in shapes)
+    check_torch(Einsum(equation, weight), inputs, tmp_path / "m", export, expect)

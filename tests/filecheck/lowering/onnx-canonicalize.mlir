@@ -72,3 +72,29 @@ func.func @if_const(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // CHECK:      func.func @if_const(%[[X:.*]]: tensor<2x3xf32>)
 // CHECK-NEXT:   %[[R:.*]] = "onnx.Relu"(%[[X]])
 // CHECK-NEXT:   func.return %[[R]]
+
+// -----
+
+// Einsum as a matmul: A (b, n, d) · B (d, e) contracts d; b and n are A's free letters, so
+// A is reshaped to (b·n, d), one 2-D MatMul, and the product reshaped back.
+func.func @einsum(%a: tensor<2x5x8xf32>, %b: tensor<8x6xf32>) -> tensor<2x5x6xf32> {
+  %y = "onnx.Einsum"(%a, %b) <{equation = "bnd,de->bne"}> : (tensor<2x5x8xf32>, tensor<8x6xf32>) -> tensor<2x5x6xf32>
+  func.return %y : tensor<2x5x6xf32>
+}
+
+// CHECK-LABEL: func.func @einsum
+// CHECK:         %[[A:.*]] = "onnx.Reshape"(%{{.*}}, %{{.*}}) : (tensor<2x5x8xf32>, tensor<2xi64>) -> tensor<10x8xf32>
+// CHECK-NEXT:    %[[M:.*]] = "onnx.MatMul"(%[[A]], %{{.*}}) : (tensor<10x8xf32>, tensor<8x6xf32>) -> tensor<10x6xf32>
+// CHECK:         "onnx.Reshape"(%[[M]], %{{.*}}) : (tensor<10x6xf32>, tensor<3xi64>) -> tensor<2x5x6xf32>
+// CHECK-NOT:     onnx.Einsum
+
+// -----
+
+// A diagonal (a letter repeated inside one operand) is not a matmul: left as it is.
+func.func @einsum_diagonal(%a: tensor<4x4xf32>) -> tensor<4xf32> {
+  %y = "onnx.Einsum"(%a) <{equation = "ii->i"}> : (tensor<4x4xf32>) -> tensor<4xf32>
+  func.return %y : tensor<4xf32>
+}
+
+// CHECK-LABEL: func.func @einsum_diagonal
+// CHECK:         "onnx.Einsum"
