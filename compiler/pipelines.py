@@ -14,6 +14,8 @@ DEFAULT = ",".join(
         "onnx-batch-layout",
         "onnx-simplify",
         "onnx-fuse-attention",
+        "onnx-layout-assign",
+        "onnx-simplify",
         "onnx-check-static",
         "convert-onnx-to-ncnn",
         "cse",

@@ -56,6 +56,11 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return OnnxFoldBatchNormPass
 
+    def onnx_layout_assign():
+        from ncc.lowering.onnx.layout_assign import OnnxLayoutAssignPass
+
+        return OnnxLayoutAssignPass
+
     def onnx_batch_layout():
         from ncc.lowering.onnx.batch_layout import OnnxBatchLayoutPass
 
@@ -124,6 +129,7 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "onnx-simplify": onnx_simplify,
         "onnx-fold-batchnorm": onnx_fold_batchnorm,
         "onnx-batch-layout": onnx_batch_layout,
+        "onnx-layout-assign": onnx_layout_assign,
         "onnx-where-to-arithmetic": onnx_where_to_arithmetic,
         "onnx-indexing-to-slices": onnx_indexing_to_slices,
         "onnx-expand-to-tile": onnx_expand_to_tile,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import SSAValue
+from xdsl.ir import Attribute, SSAValue
 
 from ncc.dialects.common import NccError, numpy_dtype, static_shape
 from ncc.dialects.ncnn.base import FLOAT, FLOATS, INT, INTS, STR, NcnnLayer, mat_shape
@@ -91,12 +91,16 @@ def _names(f: func.FuncOp, key: str, count: int, prefix: str) -> list[str]:
     return [n.data for n in attr.data] if attr else [f"{prefix}{i}" for i in range(count)]
 
 
-def _io_entry(onnx_name: str, blob: str, v: SSAValue) -> dict[str, Any]:
-    shape = static_shape(v.type)
+def _io_entry(onnx_name: str, blob: str, v: SSAValue, t: Attribute | None = None) -> dict[str, Any]:
+    """An input or output `v` of the model type `t` (default: its own): its ONNX `shape`, and
+    the Mat it is fed as / read from (`mat_shape`: the same values in C order, a plain reshape
+    either way, also for a tensor of rank > 4 whose outer axes the Mat merges)."""
+    t = v.type if t is None else t
+    shape = static_shape(t)
     entry = {
         "name": onnx_name,
         "blob": blob,
-        "dtype": str(numpy_dtype(v.type.element_type)),
+        "dtype": str(numpy_dtype(t.element_type)),
         "shape": list(shape),
         "mat_shape": list(mat_shape(shape)),
         "layout": "reshape",
@@ -179,13 +183,24 @@ def emit_model(module: ModuleOp, stem: str = "model", fp16: bool = False) -> Emi
         "fp16_weights": fp16,
         "inputs": [_io_entry(n, f"in{i}", a) for i, (n, a) in enumerate(zip(input_names, block.args))],
         "outputs": [
-            _io_entry(n, f"out{i}", v) for i, (n, v) in enumerate(zip(output_names, ret.operands))
+            _io_entry(n, f"out{i}", v, _output_type(f, i, v)) for i, (n, v) in enumerate(zip(output_names, ret.operands))
         ],
         "layers": len(lines),
         "layer_types": sorted(set(layer_types)),
         "tensors": _tensor_map(block, ret, blob_name, input_names, output_names),
     }
     return EmittedModel(param, bytes(weights), manifest, layer_types)
+
+
+def _output_type(f: func.FuncOp, i: int, v: SSAValue) -> Attribute:
+    """The model's declared output type: a Reshape that leaves the Mat unchanged may have
+    been folded away (`ncnn-fold-reshapes`), so the returned value can carry another logical
+    shape with the same Mat and element count."""
+    declared = f.function_type.outputs.data[i]
+    s, d = static_shape(v.type), static_shape(declared)
+    if s is not None and d is not None and mat_shape(s) == mat_shape(d):
+        return declared
+    return v.type
 
 
 def _tensor_map(block, ret, blob_name, input_names, output_names) -> dict[str, dict[str, Any]]:

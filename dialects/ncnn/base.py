@@ -281,19 +281,29 @@ def _cdiv(a: int, b: int) -> int:
     return q if (a >= 0) == (b > 0) else -q
 
 
+def fits_mat(shape: Sequence[int]) -> bool:
+    """Whether every logical axis of `shape` has a Mat axis of its own (at most 4 dims once a
+    leading batch of 1 is dropped): the shapes conversion patterns compute axes on."""
+    shape = tuple(shape)
+    return len(shape) - (1 if len(shape) > 1 and shape[0] == 1 else 0) <= 4
+
+
 def mat_shape(shape: Sequence[int]) -> tuple[int, ...]:
     """The ncnn Mat shape (numpy order, at most 4 dims) of a logical tensor shape.
 
-    A leading batch of 1 is dropped; a scalar is a 1-element vector. The Mat has no batch
-    axis, so a rank-5 tensor, or a rank-5 one whose batch is not 1, has no Mat: the layout
-    pass must reshape it first."""
+    A leading batch of 1 is dropped; a scalar is a 1-element vector. A tensor with more axes
+    than that (rank 6, or rank 5 with a batch N > 1) sits in the Mat with its outermost axes
+    merged into the Mat's outermost one: (2, 3, 4, 8, 8) → (6, 4, 8, 8). That is where the
+    layout stage (`onnx-layout-assign`) leaves such tensors between the Reshapes it inserts,
+    and how a model input or output of that shape is fed or read (C order, so a plain
+    reshape): only Reshapes produce or read such values (`fits_mat` is false for them)."""
     shape = tuple(int(d) for d in shape)
     if len(shape) == 0:
         return (1,)
     if len(shape) > 1 and shape[0] == 1:
         shape = shape[1:]
     if len(shape) > 4:
-        raise NccError(f"a tensor of shape {list(shape)} does not fit an ncnn Mat (at most 4 dims)")
+        shape = (int(np.prod(shape[: len(shape) - 3])), *shape[-3:])
     return shape
 
 
@@ -317,4 +327,4 @@ def mat_of(v: SSAValue) -> tuple[int, ...]:
 
 def batch_dropped(shape: Sequence[int]) -> int:
     """How many leading logical axes `mat_shape` drops (0 or 1)."""
-    return len(shape) - len(mat_shape(shape)) if len(shape) > 0 else 0
+    return 1 if len(shape) > 1 and shape[0] == 1 else 0

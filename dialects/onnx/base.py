@@ -94,6 +94,34 @@ class OnnxOp(IRDLOperation, ABC):
         data is not constant; None otherwise."""
         return None
 
+    # ---- layout (`onnx-layout-assign`; vocabulary in ncc.dialects.onnx.mat_groups) -----
+    PER_ITEM: ClassVar[bool] = False
+    """Works item by item along axis 0 of its first operand (a batch), on the Mat of one
+    item: a batch of N > 1 the batch strategy did not place is unrolled."""
+
+    def mat_cuts(self) -> tuple[int, set[int]] | None:
+        """(rank, cuts): the rank of the op's axes and the positions where a Mat grouping of
+        them must be cut (p: between axes p-1 and p). None: the op cannot run on merged axes."""
+        return None
+
+    def mat_data(self) -> tuple[int, ...]:
+        """The operands whose axes are the op's axes (regrouped with them); the others
+        (shapes, indices, starts) stay as they are."""
+        return tuple(range(len(self.operands)))
+
+    def regroup(self, b: Any, groups: Sequence[tuple[int, int]], data: Sequence[SSAValue]) -> Sequence[SSAValue]:
+        """The op built by `b` (an OnnxBuilder) on its data operands merged into `groups`
+        (an operand of one element is passed as it is); returns its results with merged
+        axes. Default: the same op with the results merged the same way (elementwise ops)."""
+        from ncc.dialects.onnx.mat_groups import extended, merge_shape
+
+        operands = list(self.operands)
+        for i, v in zip(self.mat_data(), data, strict=True):
+            operands[i] = v
+        types = [typed(merge_shape(extended(static_shape(r.type), groups[-1][1]), groups), r.type) for r in self.results]
+        new = type(self).create(operands=operands, result_types=types, properties=dict(self.properties))
+        return b.add(new).results
+
     # ---- helpers for rules and lowerings -----------------------------------------------
     @property
     def onnx_type(self) -> str:

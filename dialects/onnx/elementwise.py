@@ -6,7 +6,7 @@ import math
 from typing import ClassVar
 
 import numpy as np
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, i1
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, i1, i64
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, opt_result_def, result_def, var_operand_def
 
 from ncc.dialects.common import numpy_dtype, static_shape
@@ -22,6 +22,17 @@ from ncc.dialects.onnx.versions import (
     PerChannelSlope,
     Upgrade,
 )
+from ncc.dialects.onnx.mat_groups import around, broadcast_cuts, group_of
+
+
+def pointwise_cuts(op: OnnxOp) -> tuple[int, set[int]] | None:
+    """An elementwise op tells no axis apart: its grouping is cut only where an operand's
+    broadcasting changes (`mat_groups.broadcast_cuts`)."""
+    out = static_shape(op.results[0].type)
+    if out is None:
+        return None
+    shapes = [s for s in (static_shape(v.type) for v in op.operands) if s is not None]
+    return len(out), broadcast_cuts(shapes, out)
 
 
 class UnaryOp(OnnxOp):
@@ -29,6 +40,9 @@ class UnaryOp(OnnxOp):
 
     X = operand_def()
     Y = result_def()
+
+    def mat_cuts(self):
+        return pointwise_cuts(self)
 
     def infer_types(self):
         return same_as_input(self)
@@ -251,6 +265,14 @@ class SoftmaxOp(UnaryOp):
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (CoerceTo2D(before=13),)
     axis = opt_prop_def(IntegerAttr)
 
+    def mat_cuts(self):
+        s = static_shape(self.X.type)
+        return None if s is None else (len(s), around([self.attr("axis", -1) % max(len(s), 1)]))
+
+    def regroup(self, b, groups, data):
+        axis = group_of(groups, self.attr("axis", -1) % groups[-1][1])
+        return [b.unary(SoftmaxOp, data[0], {"axis": IntegerAttr(axis, i64)})]
+
     def evaluate(self, x):
         a = self.attr("axis", -1)
         e = np.exp(x - x.max(axis=a, keepdims=True))
@@ -266,6 +288,9 @@ class CastOp(OnnxOp):
     output = result_def()
     to = opt_prop_def(IntegerAttr)
     saturate = opt_prop_def(IntegerAttr)
+
+    def mat_cuts(self):
+        return pointwise_cuts(self)
 
     def target_dtype(self) -> np.dtype:
         from ncc.dialects.onnx.dtypes import onnx_to_numpy
@@ -292,6 +317,9 @@ class ClipOp(OnnxOp):
     min = operand_def()
     max = operand_def()
     output = result_def()
+
+    def mat_cuts(self):
+        return pointwise_cuts(self)
 
     def infer_types(self):
         return same_as_input(self)
@@ -354,6 +382,9 @@ class BinaryOp(OnnxOp):
     RESULT_BOOL: ClassVar[bool] = False
     OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (*CONSUMED_INPUTS, LegacyBroadcast(before=7))
+
+    def mat_cuts(self):
+        return pointwise_cuts(self)
 
     def infer_types(self):
         a, b = static_shape(self.A.type), static_shape(self.B.type)
@@ -507,6 +538,9 @@ class VariadicOp(OnnxOp):
     """data_0 … data_n → one broadcast result (Max, Min, Sum, Mean)."""
 
     inputs = var_operand_def()
+
+    def mat_cuts(self):
+        return pointwise_cuts(self)
     output = result_def()
 
     def infer_types(self):
@@ -554,6 +588,9 @@ class WhereOp(OnnxOp):
     X = operand_def()
     Y = operand_def()
     output = result_def()
+
+    def mat_cuts(self):
+        return pointwise_cuts(self)
 
     def infer_types(self):
         shapes = [static_shape(v.type) for v in self.operands]

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from xdsl.dialects.builtin import IntegerAttr
+from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def
 
+from ncc.dialects.common import static_shape
 from ncc.dialects.onnx.base import OnnxOp, norm_axis, typed
 from ncc.dialects.onnx.versions import MAX_OPSET, AttrsToInputs, Upgrade
 
@@ -66,6 +67,27 @@ class ReduceOp(OnnxOp):
 
     def numpy_reduce(self, x: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
         raise NotImplementedError
+
+    def mat_cuts(self):
+        shape, axes = self.in_shape(0), self.reduce_axes()
+        if shape is None or not axes:
+            return None
+        # adjacent reduced axes reduce as one, so do adjacent kept ones
+        return len(shape), {p for p in range(1, len(shape)) if (p - 1 in axes) != (p in axes)}
+
+    def mat_data(self):
+        return (0,)
+
+    def regroup(self, b, groups, data):
+        axes = self.reduce_axes()
+        reduced = [i for i, (lo, _) in enumerate(groups) if lo in axes]
+        merged = static_shape(data[0].type)
+        out = [1 if i in reduced else d for i, d in enumerate(merged)]
+        props = {**self.properties, "keepdims": IntegerAttr(1, i64)}
+        new = type(self).create(
+            operands=[data[0], b.ints(reduced)], result_types=[typed(out, self.reduced.type)], properties=props
+        )
+        return b.add(new).results
 
 
 @irdl_op_definition

@@ -12,13 +12,12 @@ read it with `in_const`; while that input is not a constant yet they return None
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
-from xdsl.dialects.builtin import DenseArrayBase, DenseIntOrFPElementsAttr, IntegerAttr, StringAttr
+from xdsl.dialects.builtin import DenseArrayBase, DenseIntOrFPElementsAttr, IntegerAttr, StringAttr, i64
 from xdsl.ir import Attribute
 from xdsl.irdl import (
     irdl_op_definition,
@@ -32,6 +31,7 @@ from xdsl.irdl import (
 from ncc.dialects.common import attr_array, numpy_dtype, static_shape
 from ncc.dialects.onnx.base import OnnxOp, norm_axis, typed
 from ncc.dialects.onnx.versions import MAX_OPSET, AttrsToInputs, DefaultAttr, DropAttrs, RenameAttr, Upgrade
+from ncc.dialects.onnx.mat_groups import around, group_of, merge_shape
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -293,6 +293,23 @@ class TransposeOp(OnnxOp):
     def evaluate(self, x):
         return [np.ascontiguousarray(x.transpose(self.permutation(x.ndim)))]
 
+    def mat_cuts(self):
+        s = self.in_shape(0)
+        if s is None:
+            return None
+        p = self.permutation(len(s))
+        kept = {p[j + 1] for j in range(len(p) - 1) if p[j + 1] == p[j] + 1}  # a stays after a-1
+        return len(s), {a for a in range(1, len(s)) if a not in kept}
+
+    def regroup(self, b, groups, data):
+        p = self.permutation(groups[-1][1])
+        order = []  # groups in output order: each group moves as one block
+        for a in p:
+            g = group_of(groups, a)
+            if g not in order:
+                order.append(g)
+        return [b.transpose(data[0], order)]
+
 
 # ------------------------------------------------------------------------------ joining / splitting
 
@@ -321,6 +338,13 @@ class ConcatOp(OnnxOp):
 
     def evaluate(self, *xs):
         return [np.concatenate(xs, axis=self.attr("axis", 0))]
+
+    def mat_cuts(self):
+        s = self.out_shape()
+        return None if s is None else (len(s), around([norm_axis(self.attr("axis", 0), len(s), self)]))
+
+    def regroup(self, b, groups, data):
+        return [b.concat(list(data), group_of(groups, norm_axis(self.attr("axis", 0), groups[-1][1], self)))]
 
 
 @irdl_op_definition
@@ -355,6 +379,22 @@ class SplitOp(OnnxOp):
             return None
         a = norm_axis(self.attr("axis", 0), len(s), self)
         return [typed(s[:a] + (n,) + s[a + 1 :], self.input.type) for n in sizes]
+
+    def mat_cuts(self):
+        s = self.in_shape(0)
+        return None if s is None else (len(s), around([norm_axis(self.attr("axis", 0), len(s), self)]))
+
+    def mat_data(self):
+        return (0,)
+
+    def regroup(self, b, groups, data):
+        axis = group_of(groups, norm_axis(self.attr("axis", 0), groups[-1][1], self))
+        types = []
+        for r in self.outputs:
+            types.append(typed(merge_shape(static_shape(r.type), groups), r.type))
+        props = {**self.properties, "axis": IntegerAttr(axis, i64)}
+        new = SplitOp.create(operands=[data[0], self.split], result_types=types, properties=props)
+        return b.add(new).results
 
     def evaluate(self, x, split):
         sizes = self.sizes(x.shape)
@@ -392,6 +432,21 @@ class SliceOp(OnnxOp):
         if r is None:
             return None
         return [typed([_range_len(*x) for x in r], self.data.type)]
+
+    def mat_cuts(self):
+        r = self.ranges()
+        if r is None or any(st != 1 for _, _, st in r):
+            return None  # strided slices are rewritten by onnx-indexing-to-slices first
+        s = self.in_shape(0)
+        return len(s), around([a for a, (lo, hi, _) in enumerate(r) if (lo, hi) != (0, s[a])])
+
+    def mat_data(self):
+        return (0,)
+
+    def regroup(self, b, groups, data):
+        s, r = self.in_shape(0), self.ranges()
+        cut = [(group_of(groups, a), lo, hi) for a, (lo, hi, _) in enumerate(r) if (lo, hi) != (0, s[a])]
+        return [b.slice(data[0], [lo for _, lo, _ in cut], [hi for _, _, hi in cut], [g for g, _, _ in cut])]
 
     def evaluate(self, x, starts, ends, axes, steps):
         r = slice_ranges(self, x.shape, _ints(starts), _ints(ends), _ints(axes), _ints(steps))
@@ -788,6 +843,7 @@ class PadOp(OnnxOp):
 
 @irdl_op_definition
 class DepthToSpaceOp(OnnxOp):
+    PER_ITEM: ClassVar[bool] = True
     name = "onnx.DepthToSpace"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     input = operand_def()
@@ -819,6 +875,7 @@ class DepthToSpaceOp(OnnxOp):
 
 @irdl_op_definition
 class SpaceToDepthOp(OnnxOp):
+    PER_ITEM: ClassVar[bool] = True
     name = "onnx.SpaceToDepth"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     input = operand_def()

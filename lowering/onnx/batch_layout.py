@@ -120,8 +120,10 @@ class GroupFrames(RewritePattern):
             return
         x = op.operands[0]
         s, out = static_shape(x.type), static_shape(op.results[0].type)
-        if s is None or out is None or len(s) < 3 or s[0] == 1:
+        if s is None or out is None or len(s) < 2 or s[0] == 1:
             return
+        if len(s) > 4 and isinstance(op, N.ConvOp | N.ConvTransposeOp):
+            return  # ncnn's 3-D convolutions have no groups: onnx-layout-assign unrolls it
         n = s[0]
         node = op.attributes.get("onnx_node")
         xin = _reshape(rewriter, x, (1, n * s[1], *s[2:]), node)
@@ -168,10 +170,10 @@ class FramesAsDepth(RewritePattern):
             return
         x = op.operands[0]
         s, out = static_shape(x.type), static_shape(op.results[0].type)
-        if s is None or out is None or len(s) != 4 or s[0] == 1:
+        if s is None or out is None or s[0] == 1:
             return
         node = op.attributes.get("onnx_node")
-        if isinstance(op, N.ResizeOp | N.InstanceNormalizationOp):
+        if len(s) != 4 or isinstance(op, N.ResizeOp | N.InstanceNormalizationOp):
             return GroupFrames().match_and_rewrite(op, rewriter)  # no per-frame 3-D form
         n = s[0]
         x5 = _reshape(rewriter, _transpose(rewriter, x, (1, 0, 2, 3), node), (1, s[1], n, *s[2:]), node)
@@ -207,8 +209,10 @@ class FramesInBatchAxis(RewritePattern):
         if not isinstance(op, _IMAGE_OPS) or len(op.results) != 1:
             return
         s, out = static_shape(op.operands[0].type), static_shape(op.results[0].type)
-        if s is None or out is None or len(s) < 3 or s[0] == 1:
+        if s is None or out is None or len(s) < 2 or s[0] == 1:
             return
+        if len(s) > 4:  # a frame of 4 axes + the batch has no Reshape 12/13 form
+            return GroupFrames().match_and_rewrite(op, rewriter)
         frames = DimToBatchOp.make(op.operands[0])
         rewriter.insert(frames)
         operands = [frames.output, *op.operands[1:]]
@@ -301,7 +305,7 @@ def _data_carrying_batch(module: ModuleOp) -> int | None:
     for o in graph_ops(module):
         if isinstance(o, _IMAGE_OPS):
             s = static_shape(o.operands[0].type)
-            if s is not None and len(s) >= 3 and s[0] > 1:
+            if s is not None and len(s) >= 2 and s[0] > 1:
                 return s[0]
     return None
 

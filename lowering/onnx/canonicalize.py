@@ -47,6 +47,7 @@ from ncc.dialects.onnx.elementwise import (
     UnaryOp,
 )
 from ncc.dialects.onnx.control import IfOp, YieldOp
+from ncc.dialects.ncnn.base import fits_mat
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
 from ncc.lowering.onnx.einsum import EinsumToMatMul
 
@@ -203,6 +204,8 @@ class HoistUnaryAboveLayoutMove(RewritePattern):
         shape = static_shape(src.type)
         if shape is None:  # before shape inference (onnx-simplify): the moved type is not known yet
             return
+        if not fits_mat(shape):
+            return  # the layout stage moved the op onto axes that fit a Mat: keep it there
         unary = type(op).build(
             operands=[src], result_types=[typed(shape, op.results[0].type)],
             properties=dict(op.properties),

@@ -38,12 +38,13 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
 
 from ncc.dialects.common import NccError, numpy_dtype, op_location, static_shape
-from ncc.dialects.ncnn.base import mat_shape
+from ncc.dialects.ncnn.base import fits_mat
 from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx import tensor as T
 from ncc.dialects.onnx.base import ConstantOp, NoValueOp, OnnxOp
 from ncc.lowering.onnx.builder import OnnxBuilder
 from ncc.lowering.onnx.graph import functions, update_signatures
+from ncc.lowering.onnx.layout_assign import has_mat_grouping
 
 ALL = None
 """Marker: every operand is a data operand (Concat)."""
@@ -103,11 +104,7 @@ def is_movement(op: Operation) -> bool:
 
 
 def _fits_mat(shape: Sequence[int]) -> bool:
-    try:
-        mat_shape(shape)
-    except NccError:
-        return False
-    return True
+    return fits_mat(shape)
 
 
 def is_hard(op: Operation) -> bool:
@@ -118,7 +115,10 @@ def is_hard(op: Operation) -> bool:
         r = op.ranges()
         if r is None or any(st != 1 for _, _, st in r):
             return True
-    return any(not _fits_mat(static_shape(r.type)) for r in op.results)
+    if isinstance(op, T.ReshapeOp | T.FlattenOp | T.SqueezeOp | T.UnsqueezeOp):
+        return False  # a C-order reinterpretation needs no Mat of its own axes
+    # a rank-5/6 value is fine where onnx-layout-assign merges the op's axes into a Mat
+    return any(not _fits_mat(static_shape(r.type)) for r in op.results) and not has_mat_grouping(op)
 
 
 def movement_regions(block: Block) -> list[list[Operation]]:

@@ -14,7 +14,7 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from ncc.dialects.common import NccError, op_location, static_shape, tensor_type
 from ncc.dialects.ncnn import layers as L
-from ncc.dialects.ncnn.base import NcnnLayer, mat_shape
+from ncc.dialects.ncnn.base import NcnnLayer, fits_mat, mat_shape
 from ncc.dialects.onnx.base import OnnxOp, const_value
 
 
@@ -103,12 +103,29 @@ def logical_for_mat(mat: Sequence[int]) -> tuple[int, ...]:
     return mat
 
 
+def check_fits_mat(op: OnnxOp) -> None:
+    """Refuse an op with a non-constant operand or a result that has no Mat of its own axes."""
+    for v in [*op.operands, *op.results]:
+        s = static_shape(v.type)
+        if s is not None and not fits_mat(s) and const_value(v) is None:
+            raise op.error(
+                f"a tensor of shape {list(s)} does not fit an ncnn Mat (at most 4 axes once a "
+                "leading batch of 1 is dropped), and the layout stage found no grouping of its "
+                "axes that this op accepts"
+            )
+
+
 class OnnxToNcnnPattern(RewritePattern, ABC):
     """Converts one ONNX op type into ncnn layers. Subclasses set `OP` and write `convert`,
     returning the values that replace the op's results, or None when they do not apply
     (another pattern for the same op may then try)."""
 
     OP: ClassVar[type[OnnxOp] | tuple[type[OnnxOp], ...]]
+    ANY_SHAPE: ClassVar[bool] = False
+    """Whether the pattern handles tensors whose axes do not each have a Mat axis (`fits_mat`
+    false: only C-order reinterpretations do). Every other pattern only ever sees tensors
+    that fit, which `onnx-layout-assign` arranges; a tensor that still does not is refused
+    here, before a pattern could compute an axis of the wrong Mat."""
 
     @abstractmethod
     def convert(self, op: Any, b: LayerBuilder) -> Sequence[SSAValue] | SSAValue | None: ...
@@ -116,6 +133,8 @@ class OnnxToNcnnPattern(RewritePattern, ABC):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         if not isinstance(op, self.OP):
             return
+        if not self.ANY_SHAPE:
+            check_fits_mat(op)
         b = LayerBuilder(op)
         new = self.convert(op, b)
         if new is None:

@@ -622,8 +622,12 @@ class ResizeToInterp(OnnxToNcnnPattern):
         if resolved is None:
             raise b.error("scales / sizes must be constants")
         out, scales = resolved
+        src = op.X
+        if len(x) == 3:  # (N, C, W): an image of height 1
+            x, out, scales = (*x[:2], 1, x[2]), (*out[:2], 1, out[2]), (*scales[:2], 1.0, scales[2])
+            src = b.reshape(op.X, x) if x[0] == 1 else src
         if len(x) != 4:
-            raise b.error(f"only 4-D (N, C, H, W) Resize is supported, got {list(x)}")
+            raise b.error(f"only 3-D (N, C, W) and 4-D (N, C, H, W) Resize is supported, got {list(x)}")
         if out[:2] != x[:2]:
             raise b.error("Resize of the batch or channel axis is not supported")
         need_batch_one(b, x)
@@ -634,9 +638,10 @@ class ResizeToInterp(OnnxToNcnnPattern):
         if ctm == "tf_crop_and_resize":
             raise b.error("coordinate_transformation_mode tf_crop_and_resize is not supported")
         params: dict[str, Any] = {"output_height": out[2], "output_width": out[3]}
+        resized = [ax for ax in (2, 3) if (x[ax], out[ax]) != (1, 1)]  # a height of 1 stays
         if mode == "nearest":
             nm = op.attr("nearest_mode", "round_prefer_floor")
-            for ax in (2, 3):
+            for ax in resized:
                 onnx_idx = _onnx_nearest_index(_onnx_source_coords(ctm, out[ax], x[ax], scales[ax]), nm, x[ax])
                 if not np.array_equal(onnx_idx, _ncnn_nearest_index(out[ax], x[ax])):
                     raise b.error(
@@ -645,7 +650,7 @@ class ResizeToInterp(OnnxToNcnnPattern):
                     )
             params["resize_type"] = 1
         elif mode == "linear":
-            aligns = {_linear_align(ctm, out[ax], x[ax], scales[ax]) for ax in (2, 3)}
+            aligns = {_linear_align(ctm, out[ax], x[ax], scales[ax]) for ax in resized} or {0}
             if None in aligns or len(aligns) != 1:
                 raise b.error(
                     f"linear Resize with coordinate_transformation_mode {ctm} and scales "
@@ -655,7 +660,10 @@ class ResizeToInterp(OnnxToNcnnPattern):
             params["align_corner"] = aligns.pop()
         else:
             raise b.error(f"Resize mode '{mode}' is not supported")
-        return b.layer(N.InterpOp, [op.X], op.Y.type, params)
+        if src is op.X:
+            return b.layer(N.InterpOp, [op.X], op.Y.type, params)
+        y = b.layer(N.InterpOp, [src], TensorType(op.Y.type.element_type, list(out)), params)
+        return b.reshape(y, op.out_shape())
 
 
 # ------------------------------------------------------------------------------ reduce

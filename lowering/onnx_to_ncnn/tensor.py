@@ -106,6 +106,7 @@ class ReshapeLikeToReshape(_Pattern):
     Mat of the result (nothing when the logical shape does not change)."""
 
     OP = (T.ReshapeOp, T.FlattenOp, T.SqueezeOp, T.UnsqueezeOp)
+    ANY_SHAPE = True
 
     def convert(self, op, b: LayerBuilder):
         out = op.out_shape()

@@ -478,7 +478,6 @@ def test_conversion_matches_onnxruntime(name, tmp_path):
         # constant pads of that axis are a Concat; edge pads have no form
         (lambda: _pad((1, 3, 4, 5, 6), [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], "edge"),
          "channel axis of a 4-D Mat"),
-        (lambda: _one("DepthToSpace", (2, 8, 3, 4), blocksize=2), r"\(1, C, H, W\)"),
     ],
 )
 def test_conversion_refuses_inexact(build, message, tmp_path):
