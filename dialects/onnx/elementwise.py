@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, i1, i64
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, opt_result_def, result_def, var_operand_def
 
 from ncc.dialects.common import numpy_dtype, static_shape
-from ncc.dialects.onnx.base import OnnxOp, same_as_input, typed
+from ncc.dialects.onnx.base import OnnxOp, const_value, same_as_input, typed
 from ncc.dialects.onnx.versions import (
     CONSUMED_INPUTS,
     MAX_OPSET,
@@ -465,6 +465,39 @@ class PReluOp(BinaryOp):
 
     def evaluate(self, x, slope):
         return [np.where(x >= 0, x, x * slope).astype(x.dtype)]
+
+    def _channel_slope(self) -> np.ndarray | None:
+        """The slope per channel (axis 1) when it varies along no other axis."""
+        x, slope = static_shape(self.A.type), const_value(self.B)
+        if x is None or slope is None or len(x) < 3 or slope.ndim > len(x):
+            return None
+        full = np.broadcast_to(slope, (1, *x[1:]) if slope.ndim < len(x) else slope.shape)
+        if full.shape[0] != 1:
+            return None
+        per_channel = full.reshape(x[1], -1)[:, :1]
+        return per_channel[:, 0] if np.array_equal(full.reshape(x[1], -1), np.broadcast_to(per_channel, full.reshape(x[1], -1).shape)) else None
+
+    def mat_cuts(self):
+        # ncnn's PReLU takes one slope per Mat channel: batch and channel merge into the
+        # outer Mat axis (the slope repeated per item), the other axes into one
+        x = static_shape(self.A.type)
+        if self._channel_slope() is None:
+            return pointwise_cuts(self)
+        return len(x), {2}
+
+    def mat_data(self):
+        return (0,) if self._channel_slope() is not None else (0, 1)
+
+    def regroup(self, b, groups, data):
+        slope = self._channel_slope()
+        if slope is None:
+            return super().regroup(b, groups, data)
+        x = static_shape(self.A.type)
+        if groups[0] != (0, 2):
+            raise self.error(f"internal: PRelu regrouped as {list(groups)}")
+        tiled = np.tile(slope, x[0]).reshape(-1, *[1] * (len(groups) - 1))
+        op = PReluOp.build(operands=[data[0], b.const(tiled.astype(slope.dtype), "slope")], result_types=[data[0].type])
+        return b.add(op).results
 
 
 @irdl_op_definition
