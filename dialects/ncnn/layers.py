@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.irdl import irdl_op_definition
+from xdsl.irdl import irdl_op_definition, traits_def
 
 from ncc.dialects.ncnn.base import (
     FLOAT,
@@ -24,11 +24,13 @@ from ncc.dialects.ncnn.base import (
     mat_axes,
     mat_from_axes,
 )
+from ncc.dialects.ncnn.traits import FusedActivation, FusedReLU
 
 
 @irdl_op_definition
 class ReLUOp(KeepsMat, NcnnLayer):
     name = "ncnn.ReLU"
+    traits = traits_def(FusedReLU())
     PARAMS: ClassVar = {"slope": Param(0, 0.0, FLOAT)}
 
 
@@ -171,12 +173,14 @@ FLT_MAX = 3.4028234663852886e38
 @irdl_op_definition
 class ClipOp(KeepsMat, NcnnLayer):
     name = "ncnn.Clip"
+    traits = traits_def(FusedActivation(3, ("min", "max")))
     PARAMS: ClassVar = {"min": Param(0, -FLT_MAX, FLOAT), "max": Param(1, FLT_MAX, FLOAT)}
 
 
 @irdl_op_definition
 class SigmoidOp(KeepsMat, NcnnLayer):
     name = "ncnn.Sigmoid"
+    traits = traits_def(FusedActivation(4))
 
 
 @irdl_op_definition
@@ -199,6 +203,7 @@ class HardSigmoidOp(KeepsMat, NcnnLayer):
 @irdl_op_definition
 class HardSwishOp(KeepsMat, NcnnLayer):
     name = "ncnn.HardSwish"
+    traits = traits_def(FusedActivation(6, ("alpha", "beta")))
     PARAMS: ClassVar = {"alpha": Param(0, 0.2, FLOAT), "beta": Param(1, 0.5, FLOAT)}
 
 
@@ -217,6 +222,7 @@ class GELUOp(KeepsMat, NcnnLayer):
 @irdl_op_definition
 class MishOp(KeepsMat, NcnnLayer):
     name = "ncnn.Mish"
+    traits = traits_def(FusedActivation(5))
 
 
 @irdl_op_definition
@@ -256,6 +262,12 @@ class UnaryOpOp(KeepsMat, NcnnLayer):
 
     name = "ncnn.UnaryOp"
     PARAMS: ClassVar = {"op_type": Param(0, 0)}
+    OP_TYPES: ClassVar[dict[str, int]] = {
+        "abs": 0, "neg": 1, "floor": 2, "ceil": 3, "square": 4, "sqrt": 5, "rsqrt": 6, "exp": 7,
+        "log": 8, "sin": 9, "cos": 10, "tan": 11, "asin": 12, "acos": 13, "atan": 14,
+        "reciprocal": 15, "tanh": 16, "log10": 17, "round": 18, "trunc": 19,
+    }  # fmt: skip
+    """`op_type` by function name."""
 
 
 @irdl_op_definition

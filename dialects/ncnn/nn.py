@@ -565,8 +565,12 @@ class ReductionOp(NcnnLayer):
     (the loader rejects the old batch-counting axes otherwise)."""
 
     name = "ncnn.Reduction"
+    OPERATIONS: ClassVar[dict[str, int]] = {
+        "sum": 0, "asum": 1, "sum_square": 2, "mean": 3, "max": 4, "min": 5, "prod": 6,
+        "l1": 7, "l2": 8, "log_sum": 9, "log_sum_exp": 10,
+    }  # fmt: skip
+    """`operation` by reduction kind (the kinds of the onnx Reduction trait)."""
     PARAMS: ClassVar = {
-        # 0 sum 1 asum 2 sumsq 3 mean 4 max 5 min 6 prod 7 L1 8 L2 9 logsum 10 logsumexp
         "operation": Param(0, 0),
         "reduce_all": Param(1, 1),
         "coeff": Param(2, 1.0, FLOAT),

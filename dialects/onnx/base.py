@@ -41,7 +41,7 @@ from xdsl.irdl import (
     var_operand_def,
     var_result_def,
 )
-from xdsl.traits import ConstantLike, Pure
+from xdsl.traits import ConstantLike, OpTrait, Pure
 
 from ncc.dialects.onnx.versions import GraphFacts, Node, Upgrade, steps_reach, upgrade
 from ncc.dialects.common import (
@@ -121,6 +121,11 @@ class OnnxOp(IRDLOperation, ABC):
         types = [typed(merge_shape(extended(static_shape(r.type), groups[-1][1]), groups), r.type) for r in self.results]
         new = type(self).create(operands=operands, result_types=types, properties=dict(self.properties))
         return b.add(new).results
+    def satisfies(self, trait: OpTrait) -> bool:
+        """Whether a trait the class declares holds for this instance (a Softmax is
+        frame-local unless it works along axis 0); `ncc.dialects.onnx.traits.trait_of`
+        asks this. Default: every declared trait holds."""
+        return True
 
     # ---- helpers for rules and lowerings -----------------------------------------------
     @property

@@ -7,10 +7,11 @@ from typing import ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, i1, i64
-from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, opt_result_def, result_def, var_operand_def
+from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, opt_result_def, result_def, traits_def, var_operand_def
 
 from ncc.dialects.common import numpy_dtype, static_shape
 from ncc.dialects.onnx.base import OnnxOp, const_value, same_as_input, typed
+from ncc.dialects.onnx.traits import Broadcasting, DataMovement, Elementwise, FrameLocal, axes_avoid
 from ncc.dialects.onnx.versions import (
     CONSUMED_INPUTS,
     MAX_OPSET,
@@ -37,6 +38,7 @@ def pointwise_cuts(op: OnnxOp) -> tuple[int, set[int]] | None:
 
 class UnaryOp(OnnxOp):
     """One input, one output of the same type."""
+    traits = traits_def(Elementwise(), FrameLocal())
 
     X = operand_def()
     Y = result_def()
@@ -184,6 +186,7 @@ class NotOp(UnaryOp):
 class IdentityOp(UnaryOp):
     name = "onnx.Identity"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0,)))
 
     def evaluate(self, x):
         return [x]
@@ -259,10 +262,16 @@ class GeluOp(UnaryOp):
 
 
 @irdl_op_definition
-class SoftmaxOp(UnaryOp):
+class SoftmaxOp(OnnxOp):
+    """Softmax along `axis`: not elementwise (it mixes the elements along its axis), so it
+    is no UnaryOp; it is frame-local unless it works along axis 0."""
+
     name = "onnx.Softmax"
     OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (CoerceTo2D(before=13),)
+    traits = traits_def(FrameLocal())
+    X = operand_def()
+    Y = result_def()
     axis = opt_prop_def(IntegerAttr)
 
     def mat_cuts(self):
@@ -272,6 +281,15 @@ class SoftmaxOp(UnaryOp):
     def regroup(self, b, groups, data):
         axis = group_of(groups, self.attr("axis", -1) % groups[-1][1])
         return [b.unary(SoftmaxOp, data[0], {"axis": IntegerAttr(axis, i64)})]
+
+    def infer_types(self):
+        return same_as_input(self)
+
+    def satisfies(self, trait) -> bool:
+        if isinstance(trait, FrameLocal):
+            s = self.in_shape(0)
+            return s is not None and axes_avoid([self.attr("axis", -1)], len(s))
+        return True
 
     def evaluate(self, x):
         a = self.attr("axis", -1)
@@ -284,6 +302,7 @@ class CastOp(OnnxOp):
     name = "onnx.Cast"
     OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (CastToByName(before=6),)
+    traits = traits_def(Elementwise(), FrameLocal())
     input = operand_def()
     output = result_def()
     to = opt_prop_def(IntegerAttr)
@@ -313,6 +332,7 @@ class ClipOp(OnnxOp):
     name = "onnx.Clip"
     OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (*CONSUMED_INPUTS, AttrsToInputs(before=11, moves=(("min", 1, "float32"), ("max", 2, "float32"))))
+    traits = traits_def(Elementwise(), FrameLocal(frames=(0,)))
     input = operand_def()
     min = operand_def()
     max = operand_def()
@@ -347,6 +367,7 @@ class DropoutOp(OnnxOp):
         DropAttrs(before=7, names=("consumed_inputs", "is_test")),
         AttrsToInputs(before=12, moves=(("ratio", 1, "float32"),)),
     )
+    traits = traits_def(Elementwise(), FrameLocal(frames=(0,)))
     data = operand_def()
     ratio = operand_def()
     training_mode = operand_def()
@@ -375,6 +396,7 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
 
 class BinaryOp(OnnxOp):
     """A, B → C with numpy (multidirectional) broadcasting."""
+    traits = traits_def(Elementwise(), Broadcasting(), FrameLocal())
 
     A = operand_def()
     B = operand_def()
@@ -462,6 +484,9 @@ class PReluOp(BinaryOp):
     name = "onnx.PRelu"
     OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (PerChannelSlope(before=7),)
+
+    def satisfies(self, trait) -> bool:
+        return not isinstance(trait, Broadcasting)  # the slope broadcasts onto X only
 
     def evaluate(self, x, slope):
         return [np.where(x >= 0, x, x * slope).astype(x.dtype)]
@@ -569,6 +594,7 @@ class OrOp(BinaryOp):
 
 class VariadicOp(OnnxOp):
     """data_0 … data_n → one broadcast result (Max, Min, Sum, Mean)."""
+    traits = traits_def(Elementwise(), Broadcasting(), FrameLocal())
 
     inputs = var_operand_def()
 
@@ -617,6 +643,7 @@ class SumOp(VariadicOp):
 class WhereOp(OnnxOp):
     name = "onnx.Where"
     OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
+    traits = traits_def(Elementwise(), Broadcasting(), FrameLocal(), DataMovement(operands=(1, 2)))
     condition = operand_def()
     X = operand_def()
     Y = operand_def()

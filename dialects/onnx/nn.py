@@ -28,11 +28,13 @@ from xdsl.irdl import (
     prop_def,
     result_def,
     var_operand_def,
+    traits_def,
     var_result_def,
 )
 
 from ncc.dialects.common import static_shape
 from ncc.dialects.onnx.base import OnnxOp, norm_axis, same_as_input, typed
+from ncc.dialects.onnx.traits import FrameLocal, Image
 from ncc.dialects.onnx.versions import (
     CONSUMED_INPUTS,
     MAX_OPSET,
@@ -145,6 +147,7 @@ class ConvOp(OnnxOp):
 
     name = "onnx.Conv"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
+    traits = traits_def(Image(per_channel=(1, 2), group="group", depth_form=True))
     X = operand_def()
     W = operand_def()
     B = operand_def()
@@ -201,6 +204,7 @@ class ConvTransposeOp(OnnxOp):
             why="put the odd padding on the other side (ONNX changed the rule at 11)",
         ),
     )
+    traits = traits_def(Image(per_channel=(1, 2), group="group", depth_form=True))
     X = operand_def()
     W = operand_def()
     B = operand_def()
@@ -282,6 +286,7 @@ class PoolOp(OnnxOp):
     X and Y themselves: IRDL orders a subclass's own fields before inherited ones, and
     MaxPool's optional Indices must come after Y."""
     PER_ITEM: ClassVar[bool] = True
+    traits = traits_def(Image(depth_form=True))
 
     auto_pad = opt_prop_def(StringAttr)
     ceil_mode = opt_prop_def(IntegerAttr)
@@ -340,6 +345,7 @@ class AveragePoolOp(PoolOp):
 
 class GlobalPoolOp(OnnxOp):
     PER_ITEM: ClassVar[bool] = True
+    traits = traits_def(Image())
     X = operand_def()
     Y = result_def()
     REDUCE: ClassVar[str] = "mean"
@@ -382,6 +388,7 @@ class GemmOp(OnnxOp):
     name = "onnx.Gemm"
     OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (DropAttrs(before=7, names=("broadcast",)),)
+    traits = traits_def(FrameLocal(frames=(0,)))
     A = operand_def()
     B = operand_def()
     C = operand_def()
@@ -390,6 +397,11 @@ class GemmOp(OnnxOp):
     beta = opt_prop_def(FloatAttr)
     transA = opt_prop_def(IntegerAttr)
     transB = opt_prop_def(IntegerAttr)
+
+    def satisfies(self, trait) -> bool:
+        if isinstance(trait, FrameLocal):
+            return not self.attr("transA", 0)  # rows of A are the frames
+        return True
 
     def mnk(self) -> tuple[int, int, int] | None:
         a, b = self.in_shape(0), self.in_shape(1)
@@ -455,6 +467,7 @@ def matmul_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
 class MatMulOp(OnnxOp):
     name = "onnx.MatMul"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
+    traits = traits_def(FrameLocal(frames=(0,)))
     A = operand_def()
     B = operand_def()
     Y = result_def()
@@ -555,6 +568,7 @@ class BatchNormalizationOp(OnnxOp):
         NonSpatialBatchNorm(before=9),
         InferenceOutputsOnly(before=14),
     )
+    traits = traits_def(Image(per_channel=(1, 2, 3, 4)))
     X = operand_def()
     scale = operand_def()
     B = operand_def()
@@ -635,6 +649,7 @@ class InstanceNormalizationOp(OnnxOp):
     name = "onnx.InstanceNormalization"
     OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
+    traits = traits_def(Image(per_channel=(1, 2)))
     input = operand_def()
     scale = operand_def()
     B = operand_def()
@@ -667,6 +682,7 @@ class ResizeOp(OnnxOp):
     name = "onnx.Resize"
     OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (ResizeFromOpset10(before=11, since=10),)
+    traits = traits_def(Image(sizes=3))
     X = operand_def()
     roi = operand_def()
     scales = operand_def()

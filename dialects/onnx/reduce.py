@@ -7,10 +7,11 @@ from typing import ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import IntegerAttr, i64
-from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def
+from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def, traits_def
 
 from ncc.dialects.common import static_shape
 from ncc.dialects.onnx.base import OnnxOp, norm_axis, typed
+from ncc.dialects.onnx.traits import FrameLocal, Reduction, axes_avoid
 from ncc.dialects.onnx.versions import MAX_OPSET, AttrsToInputs, Upgrade
 
 # every Reduce* but ReduceSum took `axes` as an attribute up to opset 17
@@ -18,11 +19,18 @@ AXES_BECAME_INPUT_AT_18 = (AttrsToInputs(before=18, moves=(("axes", 1, "int64"),
 
 
 class ReduceOp(OnnxOp):
+    traits = traits_def(FrameLocal(frames=(0,)))
     data = operand_def()
     axes = operand_def()
     reduced = result_def()
     keepdims = opt_prop_def(IntegerAttr)
     noop_with_empty_axes = opt_prop_def(IntegerAttr)
+
+    def satisfies(self, trait) -> bool:
+        if isinstance(trait, FrameLocal):
+            s = self.in_shape(0)
+            return s is not None and axes_avoid(self.reduce_axes(), len(s))
+        return True
 
     def reduce_axes(self) -> tuple[int, ...] | None:
         """The sorted, non-negative axes reduced; () means identity (noop with empty axes).
@@ -95,6 +103,7 @@ class ReduceSumOp(ReduceOp):
     name = "onnx.ReduceSum"
     OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=13, moves=(("axes", 1, "int64"),)),)
+    traits = traits_def(Reduction("sum"))
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.sum(x, axis=axes, keepdims=keepdims)
@@ -105,6 +114,7 @@ class ReduceSumSquareOp(ReduceOp):
     name = "onnx.ReduceSumSquare"
     OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
+    traits = traits_def(Reduction("sum_square", pointwise="square"))
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.sum(x * x, axis=axes, keepdims=keepdims)
@@ -115,6 +125,7 @@ class ReduceMeanOp(ReduceOp):
     name = "onnx.ReduceMean"
     OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
+    traits = traits_def(Reduction("mean"))
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.mean(x, axis=axes, keepdims=keepdims)
@@ -125,6 +136,7 @@ class ReduceMaxOp(ReduceOp):
     name = "onnx.ReduceMax"
     OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
+    traits = traits_def(Reduction("max"))
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.max(x, axis=axes, keepdims=keepdims)
@@ -135,6 +147,7 @@ class ReduceMinOp(ReduceOp):
     name = "onnx.ReduceMin"
     OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
+    traits = traits_def(Reduction("min"))
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.min(x, axis=axes, keepdims=keepdims)
@@ -145,6 +158,7 @@ class ReduceProdOp(ReduceOp):
     name = "onnx.ReduceProd"
     OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
+    traits = traits_def(Reduction("prod"))
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.prod(x, axis=axes, keepdims=keepdims)
@@ -155,6 +169,7 @@ class ReduceL1Op(ReduceOp):
     name = "onnx.ReduceL1"
     OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
+    traits = traits_def(Reduction("l1", pointwise="abs"))
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.sum(np.abs(x), axis=axes, keepdims=keepdims)
@@ -165,6 +180,7 @@ class ReduceL2Op(ReduceOp):
     name = "onnx.ReduceL2"
     OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
+    traits = traits_def(Reduction("l2", pointwise="abs"))
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
@@ -175,6 +191,7 @@ class ReduceLogSumOp(ReduceOp):
     name = "onnx.ReduceLogSum"
     OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
+    traits = traits_def(Reduction("log_sum", pointwise="log"))
 
     def numpy_reduce(self, x, axes, keepdims):
         return np.log(np.sum(x, axis=axes, keepdims=keepdims))
@@ -185,6 +202,7 @@ class ReduceLogSumExpOp(ReduceOp):
     name = "onnx.ReduceLogSumExp"
     OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = AXES_BECAME_INPUT_AT_18
+    traits = traits_def(Reduction("log_sum_exp"))
 
     def numpy_reduce(self, x, axes, keepdims):
         m = np.max(x, axis=axes, keepdims=True)

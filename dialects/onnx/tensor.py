@@ -24,12 +24,14 @@ from xdsl.irdl import (
     operand_def,
     opt_prop_def,
     result_def,
+    traits_def,
     var_operand_def,
     var_result_def,
 )
 
 from ncc.dialects.common import attr_array, numpy_dtype, static_shape
 from ncc.dialects.onnx.base import OnnxOp, norm_axis, typed
+from ncc.dialects.onnx.traits import DataMovement, FrameLocal
 from ncc.dialects.onnx.versions import MAX_OPSET, AttrsToInputs, DefaultAttr, DropAttrs, RenameAttr, Upgrade
 from ncc.dialects.onnx.mat_groups import around, group_of, merge_shape
 
@@ -162,10 +164,17 @@ class ReshapeOp(OnnxOp):
     name = "onnx.Reshape"
     OPSETS: ClassVar[tuple[int, int]] = (5, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=5, moves=(("shape", 1, "int64"),)), DropAttrs(before=5))
+    traits = traits_def(DataMovement(operands=(0,)), FrameLocal(frames=(0,)))
     data = operand_def()
     shape = operand_def()
     reshaped = result_def()
     allowzero = opt_prop_def(IntegerAttr)
+
+    def satisfies(self, trait) -> bool:
+        if isinstance(trait, FrameLocal):  # the leading axis stays whole
+            src, out = self.in_shape(0), self.out_shape()
+            return src is not None and out is not None and bool(src) and bool(out) and src[0] == out[0]
+        return True
 
     def target_shape(self) -> tuple[int, ...] | None:
         src, target = self.in_shape(0), _ints(self.in_const(1))
@@ -185,9 +194,15 @@ class ReshapeOp(OnnxOp):
 class FlattenOp(OnnxOp):
     name = "onnx.Flatten"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0,)), FrameLocal(frames=(0,)))
     input = operand_def()
     output = result_def()
     axis = opt_prop_def(IntegerAttr)
+
+    def satisfies(self, trait) -> bool:
+        if isinstance(trait, FrameLocal):
+            return self.attr("axis", 1) != 0
+        return True
 
     def flat_shape(self, src: Sequence[int]) -> tuple[int, int]:
         a = self.attr("axis", 1)
@@ -226,6 +241,7 @@ class SqueezeOp(AxesReshapeOp):
     name = "onnx.Squeeze"
     OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=13, moves=(("axes", 1, "int64"),)),)
+    traits = traits_def(DataMovement(operands=(0,)))
     data = operand_def()
     axes = operand_def()
     squeezed = result_def()
@@ -252,6 +268,7 @@ class UnsqueezeOp(AxesReshapeOp):
     name = "onnx.Unsqueeze"
     OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=13, moves=(("axes", 1, "int64"),)),)
+    traits = traits_def(DataMovement(operands=(0,)))
     data = operand_def()
     axes = operand_def()
     expanded = result_def()
@@ -271,6 +288,7 @@ class UnsqueezeOp(AxesReshapeOp):
 class TransposeOp(OnnxOp):
     name = "onnx.Transpose"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0,)))
     data = operand_def()
     transposed = result_def()
     perm = opt_prop_def(DenseArrayBase)
@@ -319,6 +337,7 @@ class ConcatOp(OnnxOp):
     name = "onnx.Concat"
     OPSETS: ClassVar[tuple[int, int]] = (4, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (DefaultAttr(before=4, name="axis", value=1),)
+    traits = traits_def(DataMovement())
     inputs = var_operand_def()
     concat_result = result_def()
     axis = opt_prop_def(IntegerAttr)
@@ -357,6 +376,7 @@ class SplitOp(OnnxOp):
         DefaultAttr(before=2, name="axis", value=0),
         AttrsToInputs(before=13, moves=(("split", 1, "int64"),)),
     )
+    traits = traits_def(DataMovement(operands=(0,)))
     input = operand_def()
     split = operand_def()
     outputs = var_result_def()
@@ -409,6 +429,7 @@ class SliceOp(OnnxOp):
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (
         AttrsToInputs(before=10, moves=(("starts", 1, "int64"), ("ends", 2, "int64"), ("axes", 3, "int64"))),
     )
+    traits = traits_def(DataMovement(operands=(0,)))
     data = operand_def()
     starts = operand_def()
     ends = operand_def()
@@ -621,6 +642,7 @@ class NonZeroOp(OnnxOp):
 class GatherOp(OnnxOp):
     name = "onnx.Gather"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0,)))
     data = operand_def()
     indices = operand_def()
     output = result_def()
@@ -654,6 +676,7 @@ class GatherOp(OnnxOp):
 class GatherElementsOp(OnnxOp):
     name = "onnx.GatherElements"
     OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0,)))
     data = operand_def()
     indices = operand_def()
     output = result_def()
@@ -688,11 +711,17 @@ class GatherElementsOp(OnnxOp):
 class ScatterNDOp(OnnxOp):
     name = "onnx.ScatterND"
     OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0, 2)))
     data = operand_def()
     indices = operand_def()
     updates = operand_def()
     output = result_def()
     reduction = opt_prop_def(StringAttr)
+
+    def satisfies(self, trait) -> bool:
+        if isinstance(trait, DataMovement):
+            return self.attr("reduction", "none") == "none"  # a reduction computes
+        return True
 
     def infer_types(self):
         s, i, u = (self.in_shape(k) for k in range(3))
@@ -731,6 +760,7 @@ class ExpandOp(OnnxOp):
 
     name = "onnx.Expand"
     OPSETS: ClassVar[tuple[int, int]] = (8, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0,)))
     input = operand_def()
     shape = operand_def()
     output = result_def()
@@ -761,6 +791,7 @@ class ExpandOp(OnnxOp):
 class TileOp(OnnxOp):
     name = "onnx.Tile"
     OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0,)))
     input = operand_def()
     repeats = operand_def()
     output = result_def()
@@ -791,6 +822,7 @@ class PadOp(OnnxOp):
         RenameAttr(before=2, old="paddings", new="pads"),
         AttrsToInputs(before=11, moves=(("pads", 1, "int64"), ("value", 2, "float32"))),
     )
+    traits = traits_def(DataMovement(operands=(0, 2)))
     data = operand_def()
     pads = operand_def()
     constant_value = operand_def()
@@ -846,6 +878,7 @@ class DepthToSpaceOp(OnnxOp):
     PER_ITEM: ClassVar[bool] = True
     name = "onnx.DepthToSpace"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0,)))
     input = operand_def()
     output = result_def()
     blocksize = opt_prop_def(IntegerAttr)
@@ -878,6 +911,7 @@ class SpaceToDepthOp(OnnxOp):
     PER_ITEM: ClassVar[bool] = True
     name = "onnx.SpaceToDepth"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
+    traits = traits_def(DataMovement(operands=(0,)))
     input = operand_def()
     output = result_def()
     blocksize = opt_prop_def(IntegerAttr)

@@ -1,6 +1,7 @@
 """`ncnn-fuse-activation`: fold an activation layer into the conv / linear layer before it
 (ncnn's `activation_type` / `activation_params` on Convolution, ConvolutionDepthWise,
-Deconvolution, DeconvolutionDepthWise and InnerProduct)."""
+Deconvolution, DeconvolutionDepthWise and InnerProduct): the layers with the FusedActivation
+trait, each of which says its code and params."""
 
 from __future__ import annotations
 
@@ -12,38 +13,22 @@ from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
 
 from ncc.dialects.ncnn.base import NcnnLayer
-
-
-def activation_of(layer: NcnnLayer) -> tuple[int, list[float]] | None:
-    """ncnn's fused-activation code and params for an activation layer (fused_activation.h)."""
-    t = layer.layer_type
-    if t == "ReLU":
-        slope = float(layer.param("slope"))
-        return (1, []) if slope == 0.0 else (2, [slope])
-    if t == "Clip":
-        return 3, [float(layer.param("min")), float(layer.param("max"))]
-    if t == "Sigmoid":
-        return 4, []
-    if t == "Mish":
-        return 5, []
-    if t == "HardSwish":
-        return 6, [float(layer.param("alpha")), float(layer.param("beta"))]
-    return None
+from ncc.dialects.ncnn.traits import FusedActivation
 
 
 class FuseActivation(RewritePattern):
     def match_and_rewrite(self, act, rewriter: PatternRewriter, /) -> None:
         if not isinstance(act, NcnnLayer) or len(act.inputs) != 1:
             return
-        fused = activation_of(act)
-        if fused is None:
+        activation = act.get_trait(FusedActivation)
+        if activation is None:
             return
         producer = act.inputs[0].owner
         if not isinstance(producer, NcnnLayer) or "activation_type" not in producer.PARAMS:
             return
         if producer.param("activation_type") != 0 or len(list(producer.outputs[0].uses)) != 1:
             return
-        code, params = fused
+        code, params = activation.fused(act)
         producer.set_param("activation_type", code)
         if params:
             producer.set_param("activation_params", params)

@@ -42,25 +42,19 @@ from xdsl.pattern_rewriter import (
 from ncc.dialects.common import NccError, static_shape
 from ncc.dialects.layout import BatchToDimOp, DimToBatchOp
 from ncc.dialects.onnx import nn as N
-from ncc.dialects.onnx import reduce as RED
-from ncc.dialects.onnx.elementwise import BinaryOp, CastOp, ClipOp, SoftmaxOp, UnaryOp, WhereOp
 from ncc.dialects.onnx.base import ConstantOp, OnnxOp, const_value, typed
-from ncc.dialects.onnx.tensor import FlattenOp, ReshapeOp, TransposeOp
+from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
+from ncc.dialects.onnx.traits import FrameLocal, Image, trait_of
 from ncc.lowering.onnx.graph import functions, graph_ops
 
 STRATEGIES = ("grouped", "conv3d", "batch-axis")
 
-_IMAGE_OPS = (
-    N.ConvOp,
-    N.ConvTransposeOp,
-    N.MaxPoolOp,
-    N.AveragePoolOp,
-    N.GlobalAveragePoolOp,
-    N.GlobalMaxPoolOp,
-    N.BatchNormalizationOp,
-    N.InstanceNormalizationOp,
-    N.ResizeOp,
-)
+
+
+def _image_op(op: Operation) -> Image | None:
+    """The op's Image trait when it has one result (the ops a batch of frames must be placed for)."""
+    image = trait_of(op, Image)
+    return image if image is not None and len(op.results) == 1 else None
 
 
 def _const(rewriter: PatternRewriter, array: np.ndarray, hint: str) -> SSAValue:
@@ -116,7 +110,8 @@ class GroupFrames(RewritePattern):
     """strategy=grouped: (N, C, ...) → (1, N·C, ...) around one image op."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
-        if not isinstance(op, _IMAGE_OPS) or len(op.results) != 1:
+        image = _image_op(op)
+        if image is None:
             return
         x = op.operands[0]
         s, out = static_shape(x.type), static_shape(op.results[0].type)
@@ -130,22 +125,28 @@ class GroupFrames(RewritePattern):
         grouped_out = typed((1, n * out[1], *out[2:]), op.results[0].type)
         operands = [xin, *op.operands[1:]]
         props: dict = {}
-        if isinstance(op, N.ConvOp | N.ConvTransposeOp):
-            operands[1] = _tile(op.operands[1], n, rewriter, op, "weight")
-            operands[2] = _tile(op.operands[2], n, rewriter, op, "bias")
-            props["group"] = IntegerAttr(int(op.attr("group", 1)) * n, i64)
-        elif isinstance(op, N.BatchNormalizationOp):
-            for i, what in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")):
-                operands[i] = _tile(op.operands[i], n, rewriter, op, what)
-        elif isinstance(op, N.InstanceNormalizationOp):
-            operands[1] = _tile(op.operands[1], n, rewriter, op, "scale")
-            operands[2] = _tile(op.operands[2], n, rewriter, op, "bias")
-        elif isinstance(op, N.ResizeOp) and len(operands) > 3 and const_value(operands[3]) is not None:
-            operands[3] = _const(rewriter, np.asarray(grouped_out.get_shape(), np.int64), "sizes")
+        for i in image.per_channel:
+            operands[i] = _tile(op.operands[i], n, rewriter, op, _operand_name(op, i))
+        if image.group is not None:
+            props[image.group] = IntegerAttr(int(op.attr(image.group, 1)) * n, i64)
+        _resize_sizes(image, operands, grouped_out.get_shape(), rewriter)
         new = _clone(op, operands, grouped_out, props)
         rewriter.insert(new)
         y = _reshape(rewriter, new.results[0], out, node)
         rewriter.replace(op, [], [y])
+
+
+def _operand_name(op: Operation, i: int) -> str:
+    """The name of operand `i` in the op definition (weight, bias, scale, …), for messages."""
+    names = [name for name, _ in type(op).get_irdl_definition().operands]
+    return names[i] if i < len(names) else f"input {i}"
+
+
+def _resize_sizes(image: Image, operands: list[SSAValue], shape, rewriter: PatternRewriter) -> None:
+    """A constant output-size operand follows the new output shape."""
+    i = image.sizes
+    if i is not None and len(operands) > i and const_value(operands[i]) is not None:
+        operands[i] = _const(rewriter, np.asarray(shape, np.int64), "sizes")
 
 
 def _depth1_window(op: OnnxOp) -> dict:
@@ -166,14 +167,15 @@ class FramesAsDepth(RewritePattern):
     """strategy=conv3d: (N, C, H, W) → (1, C, N, H, W) and a per-frame 3-D op (depth-1 kernel)."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
-        if not isinstance(op, _IMAGE_OPS) or len(op.results) != 1:
+        image = _image_op(op)
+        if image is None:
             return
         x = op.operands[0]
         s, out = static_shape(x.type), static_shape(op.results[0].type)
         if s is None or out is None or s[0] == 1:
             return
         node = op.attributes.get("onnx_node")
-        if len(s) != 4 or isinstance(op, N.ResizeOp | N.InstanceNormalizationOp):
+        if len(s) != 4 or not image.depth_form:
             return GroupFrames().match_and_rewrite(op, rewriter)  # no per-frame 3-D form
         n = s[0]
         x5 = _reshape(rewriter, _transpose(rewriter, x, (1, 0, 2, 3), node), (1, s[1], n, *s[2:]), node)
@@ -192,8 +194,6 @@ class FramesAsDepth(RewritePattern):
                         props[key] = DenseArrayBase.from_list(i64, [0 if key == "output_padding" else n, *v])
         elif isinstance(op, N.MaxPoolOp | N.AveragePoolOp):
             props.update(_depth1_window(op))
-        elif isinstance(op, N.GlobalAveragePoolOp | N.GlobalMaxPoolOp):
-            return GroupFrames().match_and_rewrite(op, rewriter)
         out5 = (1, out[1], n, *out[2:])
         new = _clone(op, operands, typed(out5, op.results[0].type), props)
         rewriter.insert(new)
@@ -206,7 +206,8 @@ class FramesInBatchAxis(RewritePattern):
     """strategy=batch-axis, seeds: an image op on (N, ...) runs per frame between two moves."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
-        if not isinstance(op, _IMAGE_OPS) or len(op.results) != 1:
+        image = _image_op(op)
+        if image is None:
             return
         s, out = static_shape(op.operands[0].type), static_shape(op.results[0].type)
         if s is None or out is None or len(s) < 2 or s[0] == 1:
@@ -216,8 +217,7 @@ class FramesInBatchAxis(RewritePattern):
         frames = DimToBatchOp.make(op.operands[0])
         rewriter.insert(frames)
         operands = [frames.output, *op.operands[1:]]
-        if isinstance(op, N.ResizeOp) and len(operands) > 3 and const_value(operands[3]) is not None:
-            operands[3] = _const(rewriter, np.asarray((1, *out[1:]), np.int64), "sizes")
+        _resize_sizes(image, operands, (1, *out[1:]), rewriter)
         new = _clone(op, operands, typed((1, *out[1:]), op.results[0].type))
         rewriter.insert(new)
         back = BatchToDimOp.make(new.results[0], s[0])
@@ -237,9 +237,6 @@ def _frame_operand(v: SSAValue, n: int, out_rank: int) -> SSAValue | None:
     return None
 
 
-_PER_FRAME = (UnaryOp, BinaryOp, CastOp, ClipOp, WhereOp)
-
-
 class HoistBatchToDim(RewritePattern):
     """op(batch_to_dim(y), …) → batch_to_dim(op'(y, …)) for ops that work frame by frame."""
 
@@ -253,31 +250,18 @@ class HoistBatchToDim(RewritePattern):
         out = static_shape(op.results[0].type)
         if out is None or not out or out[0] != n:
             return
-        operands = list(op.operands)
-        if isinstance(op, _PER_FRAME):
-            pass
-        elif isinstance(op, RED.ReduceOp | SoftmaxOp):
-            rank = len(static_shape(op.operands[0].type))
-            axes = op.reduce_axes() if isinstance(op, RED.ReduceOp) else [op.attr("axis", -1)]
-            if axes is None or any(a % rank == 0 for a in axes):
-                return
-        elif isinstance(op, ReshapeOp | FlattenOp):
-            src = static_shape(op.operands[0].type)
-            if src is None or src[0] != n or (isinstance(op, FlattenOp) and op.attr("axis", 1) == 0):
-                return
-            if isinstance(op, ReshapeOp):
-                operands[1] = _const(rewriter, np.asarray((1, *out[1:]), np.int64), "shape")
-        elif isinstance(op, N.GemmOp | N.MatMulOp):
-            if op.operands[0].owner not in moves or any(v.owner in moves for v in op.operands[1:]):
-                return
-            if isinstance(op, N.GemmOp) and op.attr("transA", 0):
-                return
-        else:
+        local = trait_of(op, FrameLocal)
+        if local is None:
             return
+        framed = local.frame_operands(op)
+        if any(v.owner in moves for i, v in enumerate(op.operands) if i not in framed):
+            return  # frames reach an operand every frame shares (a weight, a shape)
+        operands = list(op.operands)
+        if isinstance(op, ReshapeOp):
+            operands[1] = _const(rewriter, np.asarray((1, *out[1:]), np.int64), "shape")
         frames = []
         for i, v in enumerate(operands):
-            keep = (isinstance(op, ReshapeOp) and i == 1) or (isinstance(op, N.GemmOp | N.MatMulOp) and i > 0)
-            if keep or "none" in str(v.type):
+            if i not in framed or "none" in str(v.type):
                 frames.append(v)
                 continue
             f = _frame_operand(v, n, len(out))
@@ -303,7 +287,7 @@ class CancelBatchMoves(RewritePattern):
 def _data_carrying_batch(module: ModuleOp) -> int | None:
     """N when some image op takes a batch of N > 1 frames, else None."""
     for o in graph_ops(module):
-        if isinstance(o, _IMAGE_OPS):
+        if _image_op(o) is not None:
             s = static_shape(o.operands[0].type)
             if s is not None and len(s) >= 2 and s[0] > 1:
                 return s[0]

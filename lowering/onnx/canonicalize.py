@@ -33,22 +33,20 @@ from xdsl.pattern_rewriter import (
 import numpy as np
 
 from ncc.dialects.common import static_shape
-from ncc.dialects.onnx.base import ConstantOp, const_value, typed
+from ncc.dialects.onnx.base import ConstantOp, OnnxOp, const_value, typed
 from ncc.dialects.onnx.elementwise import (
     AddOp,
-    CastOp,
     DivOp,
     DropoutOp,
     ErfOp,
     GeluOp,
     IdentityOp,
     MulOp,
-    SoftmaxOp,
-    UnaryOp,
 )
 from ncc.dialects.onnx.control import IfOp, YieldOp
 from ncc.dialects.ncnn.base import fits_mat
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
+from ncc.dialects.onnx.traits import Elementwise
 from ncc.lowering.onnx.einsum import EinsumToMatMul
 
 
@@ -195,7 +193,7 @@ class HoistUnaryAboveLayoutMove(RewritePattern):
     """unary(reshape(x)) → reshape(unary(x)): elementwise ops do not care about layout."""
 
     def match_and_rewrite(self, op, rewriter: PatternRewriter, /) -> None:
-        if not isinstance(op, UnaryOp) or isinstance(op, SoftmaxOp | CastOp):
+        if not isinstance(op, OnnxOp) or len(op.operands) != 1 or not op.has_trait(Elementwise):
             return
         move = op.operands[0].owner
         if not isinstance(move, ReshapeOp | TransposeOp) or len(list(move.results[0].uses)) != 1:

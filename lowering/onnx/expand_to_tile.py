@@ -1,7 +1,7 @@
 """`onnx-expand-to-tile`: Expand disappears where its consumers broadcast anyway, and becomes
 Tile (an ncnn layer) where they do not.
 
-An Expand whose every consumer is a broadcasting elementwise op (Add, Mul, Where, Max, …)
+An Expand whose every consumer broadcasts its operands (the Broadcasting trait: Add, Mul, Where, Max, …)
 that computes the same result shape from the unexpanded input is dropped: ncnn's BinaryOp
 broadcasts size-1 axes itself. Otherwise the input is reshaped to the output rank (leading
 1s) and tiled by `out / in` along each axis.
@@ -19,22 +19,14 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
 
 from ncc.dialects.common import static_shape
-from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx import tensor as T
+from ncc.dialects.onnx.traits import Broadcasting, trait_of
 from ncc.lowering.onnx.builder import OnnxBuilder
 from ncc.lowering.onnx.graph import graph_ops, update_signatures
 
-BROADCASTING = (
-    E.AddOp, E.SubOp, E.MulOp, E.DivOp, E.PowOp, E.MaxOp, E.MinOp, E.SumOp, E.WhereOp,
-    E.EqualOp, E.LessOp, E.LessOrEqualOp, E.GreaterOp, E.GreaterOrEqualOp, E.AndOp, E.OrOp,
-    E.ModOp,
-)  # fmt: skip
-"""Ops with multidirectional (numpy) broadcasting over all their operands."""
-
-
 def _broadcasts_anyway(user: Operation, expanded: SSAValue, source: SSAValue) -> bool:
     """Whether `user` computes the same result shape with `source` in place of `expanded`."""
-    if not isinstance(user, BROADCASTING):
+    if trait_of(user, Broadcasting) is None:
         return False
     shapes = [static_shape(source.type if v is expanded else v.type) for v in user.operands]
     if any(s is None for s in shapes):

@@ -41,36 +41,11 @@ from ncc.dialects.common import NccError, numpy_dtype, op_location, static_shape
 from ncc.dialects.ncnn.base import fits_mat
 from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx import tensor as T
-from ncc.dialects.onnx.base import ConstantOp, NoValueOp, OnnxOp
+from ncc.dialects.onnx.base import ConstantOp, NoValueOp
+from ncc.dialects.onnx.traits import DataMovement, trait_of
 from ncc.lowering.onnx.builder import OnnxBuilder
 from ncc.lowering.onnx.graph import functions, update_signatures
 from ncc.lowering.onnx.layout_assign import has_mat_grouping
-
-ALL = None
-"""Marker: every operand is a data operand (Concat)."""
-
-DATA_OPERANDS: dict[type[OnnxOp], tuple[int, ...] | None] = {
-    T.ReshapeOp: (0,),
-    T.FlattenOp: (0,),
-    T.SqueezeOp: (0,),
-    T.UnsqueezeOp: (0,),
-    T.TransposeOp: (0,),
-    T.SliceOp: (0,),
-    T.ConcatOp: ALL,
-    T.SplitOp: (0,),
-    T.GatherOp: (0,),
-    T.GatherElementsOp: (0,),
-    T.ScatterNDOp: (0, 2),
-    T.ExpandOp: (0,),
-    T.TileOp: (0,),
-    T.PadOp: (0, 2),
-    E.WhereOp: (1, 2),
-    E.IdentityOp: (0,),
-    T.DepthToSpaceOp: (0,),
-    T.SpaceToDepthOp: (0,),
-}
-"""The ops that only move elements, and which of their operands carry the elements; every
-other operand (indices, shapes, starts, the Where condition) must be a constant."""
 
 MAX_PIECES = 256
 """A re-synthesised value may take at most this many ops (else: an error naming the op)."""
@@ -83,15 +58,15 @@ _SEARCH_BUDGET = 3000
 
 
 def data_positions(op: Operation) -> tuple[int, ...]:
-    pos = DATA_OPERANDS[type(op)]
-    return tuple(range(len(op.operands))) if pos is ALL else pos
+    """The operands that carry the elements of a DataMovement op (the others decide where)."""
+    movement = trait_of(op, DataMovement)
+    return () if movement is None else movement.data_positions(op)
 
 
 def is_movement(op: Operation) -> bool:
-    """An op that only moves elements, with constant indices and static shapes."""
-    if type(op) not in DATA_OPERANDS:
-        return False
-    if isinstance(op, T.ScatterNDOp) and op.attr("reduction", "none") != "none":
+    """An op that only moves elements (the DataMovement trait), with constant indices and
+    static shapes."""
+    if trait_of(op, DataMovement) is None:
         return False
     data = data_positions(op)
     for i, v in enumerate(op.operands):

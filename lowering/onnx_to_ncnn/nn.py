@@ -27,6 +27,7 @@ from ncc.dialects.ncnn.base import NcnnLayer, data_mat, mat_shape
 from ncc.dialects.onnx import nn as onnx_nn
 from ncc.dialects.onnx import reduce as onnx_reduce
 from ncc.dialects.onnx.base import OnnxOp, typed
+from ncc.dialects.onnx.traits import Reduction
 from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, logical_for_mat
 
 # ------------------------------------------------------------------------------ helpers
@@ -669,35 +670,25 @@ class ResizeToInterp(OnnxToNcnnPattern):
 # ------------------------------------------------------------------------------ reduce
 
 
-# ONNX reduce op → (ncnn Reduction operation, UnaryOp op_type of its elementwise part when
-# no axis is reduced, None for the identity). ReduceLogSumExp is left out: ncnn's has no max
-# shift, so exp overflows where onnxruntime's does not.
-_REDUCTION = {
-    onnx_reduce.ReduceSumOp: (0, None),
-    onnx_reduce.ReduceSumSquareOp: (2, 4),
-    onnx_reduce.ReduceMeanOp: (3, None),
-    onnx_reduce.ReduceMaxOp: (4, None),
-    onnx_reduce.ReduceMinOp: (5, None),
-    onnx_reduce.ReduceProdOp: (6, None),
-    onnx_reduce.ReduceL1Op: (7, 0),
-    onnx_reduce.ReduceL2Op: (8, 0),
-    onnx_reduce.ReduceLogSumOp: (9, 8),
-}
-
-
 class ReduceToReduction(OnnxToNcnnPattern):
     """Reduce* → Reduction with axes on the Mat (fixbug0=1). A dropped batch axis of size 1
     reduces nothing, so it is left out of the axes."""
 
-    OP = tuple(_REDUCTION)
+    OP = onnx_reduce.ReduceOp
 
     def convert(self, op: onnx_reduce.ReduceOp, b: LayerBuilder):
+        reduction = op.get_trait(Reduction)
+        # ReduceLogSumExp is left out: ncnn's has no max shift, so exp overflows where
+        # onnxruntime's does not
+        if reduction is None or reduction.kind == "log_sum_exp":
+            return None
         check_float(op, b)
         x = input_shape(op, b)
         axes = op.reduce_axes()
         out = op.out_shape()
         keep = int(op.attr("keepdims", 1))
-        operation, unary = _REDUCTION[type(op)]
+        operation = N.ReductionOp.OPERATIONS[reduction.kind]
+        unary = None if reduction.pointwise is None else L.UnaryOpOp.OP_TYPES[reduction.pointwise]
         dropped = len(x) - len(mat_shape(x))
         mat_axes = sorted(b.axis(a) for a in axes if a >= dropped)
         if not mat_axes:
