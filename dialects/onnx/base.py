@@ -29,6 +29,8 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     UnrankedTensorType,
+    f32,
+    i64,
 )
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
@@ -133,8 +135,20 @@ class OnnxOp(IRDLOperation, ABC):
         return self.name.split(".", 1)[1]
 
     def attr(self, key: str, default: Any = None) -> Any:
-        """A property as a Python value (int, float, str, list), or `default` when absent."""
+        """A property as a Python value (int, float, str, list). A property with a declared
+        default (`int_prop(1)`, …) is always there; `default` is for the others, absent."""
         a = self.properties.get(key)
+        if a is None:
+            declared = declared_default(type(self), key)
+            if declared is not None:
+                return py_value(declared)
+        elif default is not None:
+            declared = declared_default(type(self), key)
+            if declared is not None and not _same_value(py_value(declared), default):
+                raise NccError(
+                    f"internal error: {self.name}.{key} defaults to {py_value(declared)!r}, "
+                    f"not {default!r} (drop the default at the call: the op declares it)"
+                )
         return default if a is None else py_value(a)
 
     def in_shape(self, i: int) -> tuple[int, ...] | None:
@@ -156,6 +170,33 @@ class OnnxOp(IRDLOperation, ABC):
 
     def error(self, message: str) -> NccError:
         return NccError(message, **op_location(self))
+
+
+def int_prop(default: int):
+    """An integer property with ONNX's default (filled in when the op is built or parsed)."""
+    return prop_def(IntegerAttr, default_value=IntegerAttr(default, i64))
+
+
+def float_prop(default: float):
+    """A float property with ONNX's default."""
+    return prop_def(FloatAttr, default_value=FloatAttr(default, f32))
+
+
+def str_prop(default: str):
+    """A string property with ONNX's default."""
+    return prop_def(StringAttr, default_value=StringAttr(default))
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, int | float):
+        return bool(np.float32(a) == np.float32(b))  # float properties are f32
+    return a == b
+
+
+def declared_default(cls: type[IRDLOperation], key: str) -> Attribute | None:
+    """The default an op class declares for property `key` (None: no default)."""
+    prop = cls.get_irdl_definition().properties.get(key)
+    return None if prop is None else prop.default_value
 
 
 def py_value(a: Attribute) -> Any:

@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, i1, i64
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, opt_result_def, result_def, traits_def, var_operand_def
 
 from ncc.dialects.common import numpy_dtype, static_shape
-from ncc.dialects.onnx.base import OnnxOp, const_value, same_as_input, typed
+from ncc.dialects.onnx.base import OnnxOp, const_value, float_prop, int_prop, same_as_input, str_prop, typed
 from ncc.dialects.onnx.traits import Broadcasting, DataMovement, Elementwise, FrameLocal, axes_avoid
 from ncc.dialects.onnx.versions import (
     CONSUMED_INPUTS,
@@ -215,11 +215,11 @@ class HardSigmoidOp(UnaryOp):
     name = "onnx.HardSigmoid"
     OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
-    alpha = opt_prop_def(FloatAttr)
-    beta = opt_prop_def(FloatAttr)
+    alpha = float_prop(0.2)
+    beta = float_prop(0.5)
 
     def evaluate(self, x):
-        a, b = self.attr("alpha", 0.2), self.attr("beta", 0.5)
+        a, b = self.attr("alpha"), self.attr("beta")
         return [np.clip(a * x + b, 0, 1).astype(x.dtype)]
 
 
@@ -228,10 +228,10 @@ class LeakyReluOp(UnaryOp):
     name = "onnx.LeakyRelu"
     OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
-    alpha = opt_prop_def(FloatAttr)
+    alpha = float_prop(0.01)
 
     def evaluate(self, x):
-        a = self.attr("alpha", 0.01)
+        a = self.attr("alpha")
         return [np.where(x >= 0, x, a * x).astype(x.dtype)]
 
 
@@ -240,10 +240,10 @@ class EluOp(UnaryOp):
     name = "onnx.Elu"
     OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
-    alpha = opt_prop_def(FloatAttr)
+    alpha = float_prop(1.0)
 
     def evaluate(self, x):
-        a = self.attr("alpha", 1.0)
+        a = self.attr("alpha")
         return [np.where(x > 0, x, a * (np.exp(x) - 1)).astype(x.dtype)]
 
 
@@ -251,10 +251,10 @@ class EluOp(UnaryOp):
 class GeluOp(UnaryOp):
     name = "onnx.Gelu"
     OPSETS: ClassVar[tuple[int, int]] = (20, MAX_OPSET)
-    approximate = opt_prop_def(StringAttr)
+    approximate = str_prop('none')
 
     def evaluate(self, x):
-        if self.attr("approximate", "none") == "tanh":
+        if self.attr("approximate") == "tanh":
             y = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
         else:
             y = 0.5 * x * (1 + _np_erf(x / np.sqrt(2)))
@@ -272,7 +272,7 @@ class SoftmaxOp(OnnxOp):
     traits = traits_def(FrameLocal())
     X = operand_def()
     Y = result_def()
-    axis = opt_prop_def(IntegerAttr)
+    axis = int_prop(-1)
 
     def mat_cuts(self):
         s = static_shape(self.X.type)
@@ -288,11 +288,11 @@ class SoftmaxOp(OnnxOp):
     def satisfies(self, trait) -> bool:
         if isinstance(trait, FrameLocal):
             s = self.in_shape(0)
-            return s is not None and axes_avoid([self.attr("axis", -1)], len(s))
+            return s is not None and axes_avoid([self.attr("axis")], len(s))
         return True
 
     def evaluate(self, x):
-        a = self.attr("axis", -1)
+        a = self.attr("axis")
         e = np.exp(x - x.max(axis=a, keepdims=True))
         return [(e / e.sum(axis=a, keepdims=True)).astype(x.dtype)]
 
@@ -306,7 +306,7 @@ class CastOp(OnnxOp):
     input = operand_def()
     output = result_def()
     to = opt_prop_def(IntegerAttr)
-    saturate = opt_prop_def(IntegerAttr)
+    saturate = int_prop(1)
 
     def mat_cuts(self):
         return pointwise_cuts(self)
@@ -471,10 +471,10 @@ class ModOp(BinaryOp):
     name = "onnx.Mod"
     OPSETS: ClassVar[tuple[int, int]] = (10, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = ()
-    fmod = opt_prop_def(IntegerAttr)
+    fmod = int_prop(0)
 
     def evaluate(self, a, b):
-        return [(np.fmod(a, b) if self.attr("fmod", 0) else np.mod(a, b)).astype(a.dtype)]
+        return [(np.fmod(a, b) if self.attr("fmod") else np.mod(a, b)).astype(a.dtype)]
 
 
 @irdl_op_definition

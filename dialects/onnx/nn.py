@@ -33,7 +33,15 @@ from xdsl.irdl import (
 )
 
 from ncc.dialects.common import static_shape
-from ncc.dialects.onnx.base import OnnxOp, norm_axis, same_as_input, typed
+from ncc.dialects.onnx.base import (
+    OnnxOp,
+    float_prop,
+    int_prop,
+    norm_axis,
+    same_as_input,
+    str_prop,
+    typed,
+)
 from ncc.dialects.onnx.traits import FrameLocal, Image
 from ncc.dialects.onnx.versions import (
     CONSUMED_INPUTS,
@@ -102,7 +110,7 @@ def window_geometry(
         raise op.error(f"pads has {len(pads)} values, expected {2 * n}")
     if any(p < 0 for p in pads):
         raise op.error("negative pads are not supported")
-    auto_pad = op.attr("auto_pad", "NOTSET")
+    auto_pad = op.attr("auto_pad")
     begin, end, out, extra = [], [], [], []
     for i in range(n):
         extent = dilations[i] * (kernel[i] - 1) + 1
@@ -152,9 +160,9 @@ class ConvOp(OnnxOp):
     W = operand_def()
     B = operand_def()
     Y = result_def()
-    auto_pad = opt_prop_def(StringAttr)
+    auto_pad = str_prop('NOTSET')
     dilations = opt_prop_def(DenseArrayBase)
-    group = opt_prop_def(IntegerAttr)
+    group = int_prop(1)
     kernel_shape = opt_prop_def(DenseArrayBase)
     pads = opt_prop_def(DenseArrayBase)
     strides = opt_prop_def(DenseArrayBase)
@@ -182,7 +190,7 @@ class ConvOp(OnnxOp):
             return None
         if len(x) < 3 or len(w) != len(x):
             raise self.error(f"input rank {len(x)} and weight rank {len(w)} do not form a convolution")
-        group = self.attr("group", 1)
+        group = self.attr("group")
         if x[1] != w[1] * group:
             raise self.error(f"input channels {x[1]} != weight channels {w[1]} x group {group}")
         if w[0] % group:
@@ -209,9 +217,9 @@ class ConvTransposeOp(OnnxOp):
     W = operand_def()
     B = operand_def()
     Y = result_def()
-    auto_pad = opt_prop_def(StringAttr)
+    auto_pad = str_prop('NOTSET')
     dilations = opt_prop_def(DenseArrayBase)
-    group = opt_prop_def(IntegerAttr)
+    group = int_prop(1)
     kernel_shape = opt_prop_def(DenseArrayBase)
     output_padding = opt_prop_def(DenseArrayBase)
     output_shape = opt_prop_def(DenseArrayBase)
@@ -235,7 +243,7 @@ class ConvTransposeOp(OnnxOp):
         out_shape = self.attr("output_shape")
         if out_shape and len(out_shape) == n + 2:
             out_shape = out_shape[2:]
-        auto_pad = self.attr("auto_pad", "NOTSET")
+        auto_pad = self.attr("auto_pad")
         begin, end, out = [], [], []
         for i in range(n):
             extent = dilations[i] * (kernel[i] - 1) + 1
@@ -269,7 +277,7 @@ class ConvTransposeOp(OnnxOp):
             return None
         if len(x) < 3 or len(w) != len(x):
             raise self.error(f"input rank {len(x)} and weight rank {len(w)} do not form a convolution")
-        group = self.attr("group", 1)
+        group = self.attr("group")
         if x[1] != w[0]:
             raise self.error(f"input channels {x[1]} != weight dim 0 {w[0]}")
         if x[1] % group:
@@ -288,8 +296,8 @@ class PoolOp(OnnxOp):
     PER_ITEM: ClassVar[bool] = True
     traits = traits_def(Image(depth_form=True))
 
-    auto_pad = opt_prop_def(StringAttr)
-    ceil_mode = opt_prop_def(IntegerAttr)
+    auto_pad = str_prop('NOTSET')
+    ceil_mode = int_prop(0)
     dilations = opt_prop_def(DenseArrayBase)
     kernel_shape = opt_prop_def(DenseArrayBase)
     pads = opt_prop_def(DenseArrayBase)
@@ -302,7 +310,7 @@ class PoolOp(OnnxOp):
         ks = self.attr("kernel_shape")
         if not ks or len(ks) != len(x) - 2:
             raise self.error(f"kernel_shape {ks} does not match input rank {len(x)}")
-        return window_geometry(self, x[2:], ks, ceil_mode=bool(self.attr("ceil_mode", 0)))
+        return window_geometry(self, x[2:], ks, ceil_mode=bool(self.attr("ceil_mode")))
 
     def infer_types(self):
         x = self.in_shape(0)
@@ -321,7 +329,7 @@ class MaxPoolOp(PoolOp):
     X = operand_def()
     Y = result_def()
     Indices = opt_result_def()
-    storage_order = opt_prop_def(IntegerAttr)
+    storage_order = int_prop(0)
 
     def infer_types(self):
         t = super().infer_types()
@@ -340,7 +348,7 @@ class AveragePoolOp(PoolOp):
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     X = operand_def()
     Y = result_def()
-    count_include_pad = opt_prop_def(IntegerAttr)
+    count_include_pad = int_prop(0)
 
 
 class GlobalPoolOp(OnnxOp):
@@ -393,14 +401,14 @@ class GemmOp(OnnxOp):
     B = operand_def()
     C = operand_def()
     Y = result_def()
-    alpha = opt_prop_def(FloatAttr)
-    beta = opt_prop_def(FloatAttr)
-    transA = opt_prop_def(IntegerAttr)
-    transB = opt_prop_def(IntegerAttr)
+    alpha = float_prop(1.0)
+    beta = float_prop(1.0)
+    transA = int_prop(0)
+    transB = int_prop(0)
 
     def satisfies(self, trait) -> bool:
         if isinstance(trait, FrameLocal):
-            return not self.attr("transA", 0)  # rows of A are the frames
+            return not self.attr("transA")  # rows of A are the frames
         return True
 
     def mnk(self) -> tuple[int, int, int] | None:
@@ -409,8 +417,8 @@ class GemmOp(OnnxOp):
             return None
         if len(a) != 2 or len(b) != 2:
             raise self.error(f"Gemm needs 2-D A and B, got {list(a)} and {list(b)}")
-        m, k = (a[1], a[0]) if self.attr("transA", 0) else a
-        kb, n = (b[1], b[0]) if self.attr("transB", 0) else b
+        m, k = (a[1], a[0]) if self.attr("transA") else a
+        kb, n = (b[1], b[0]) if self.attr("transB") else b
         if k != kb:
             raise self.error(f"inner dimensions {k} and {kb} differ")
         return m, n, k
@@ -432,13 +440,13 @@ class GemmOp(OnnxOp):
         return [typed((m, n), self.A.type)]
 
     def evaluate(self, a, b, c):
-        if self.attr("transA", 0):
+        if self.attr("transA"):
             a = a.T
-        if self.attr("transB", 0):
+        if self.attr("transB"):
             b = b.T
-        y = self.attr("alpha", 1.0) * (a @ b)
+        y = self.attr("alpha") * (a @ b)
         if c is not None:
-            y = y + self.attr("beta", 1.0) * c
+            y = y + self.attr("beta") * c
         return [y.astype(a.dtype)]
 
 
@@ -576,9 +584,9 @@ class BatchNormalizationOp(OnnxOp):
     input_var = operand_def()
     Y = result_def()
     training_outputs = var_result_def()
-    epsilon = opt_prop_def(FloatAttr)
-    momentum = opt_prop_def(FloatAttr)
-    training_mode = opt_prop_def(IntegerAttr)
+    epsilon = float_prop(1e-05)
+    momentum = float_prop(0.9)
+    training_mode = int_prop(0)
 
     def infer_types(self):
         x = self.in_shape(0)
@@ -590,10 +598,10 @@ class BatchNormalizationOp(OnnxOp):
         return [self.X.type, *extra]
 
     def evaluate(self, x, scale, b, mean, var):
-        if self.attr("training_mode", 0) or len(self.training_outputs):
+        if self.attr("training_mode") or len(self.training_outputs):
             return None
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        eps = self.attr("epsilon", 1e-5)
+        eps = self.attr("epsilon")
         y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
         y = y * scale.reshape(shape) + b.reshape(shape)
         return [y.astype(x.dtype)]
@@ -610,15 +618,15 @@ class LayerNormalizationOp(OnnxOp):
     B = operand_def()
     Y = result_def()
     stats = var_result_def()
-    axis = opt_prop_def(IntegerAttr)
-    epsilon = opt_prop_def(FloatAttr)
-    stash_type = opt_prop_def(IntegerAttr)
+    axis = int_prop(-1)
+    epsilon = float_prop(1e-05)
+    stash_type = int_prop(1)
 
     def norm_axis(self) -> int:
         x = self.in_shape(0)
         if x is None:
             raise self.error("the input has no static shape")
-        return norm_axis(self.attr("axis", -1), len(x), self)
+        return norm_axis(self.attr("axis"), len(x), self)
 
     def infer_types(self):
         x = self.in_shape(0)
@@ -634,7 +642,7 @@ class LayerNormalizationOp(OnnxOp):
         xf = x.astype(np.float32)
         mean = xf.mean(axis=axes, keepdims=True)
         var = ((xf - mean) ** 2).mean(axis=axes, keepdims=True)
-        inv = 1.0 / np.sqrt(var + self.attr("epsilon", 1e-5))
+        inv = 1.0 / np.sqrt(var + self.attr("epsilon"))
         y = (xf - mean) * inv
         if scale is not None:
             y = y * scale
@@ -654,7 +662,7 @@ class InstanceNormalizationOp(OnnxOp):
     scale = operand_def()
     B = operand_def()
     output = result_def()
-    epsilon = opt_prop_def(FloatAttr)
+    epsilon = float_prop(1e-05)
 
     def infer_types(self):
         x = self.in_shape(0)
@@ -667,7 +675,7 @@ class InstanceNormalizationOp(OnnxOp):
         shape = (1, -1) + (1,) * (x.ndim - 2)
         mean = x.mean(axis=axes, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-        y = (x - mean) / np.sqrt(var + self.attr("epsilon", 1e-5))
+        y = (x - mean) / np.sqrt(var + self.attr("epsilon"))
         return [(y * scale.reshape(shape) + b.reshape(shape)).astype(x.dtype)]
 
 
@@ -688,15 +696,15 @@ class ResizeOp(OnnxOp):
     scales = operand_def()
     sizes = operand_def()
     Y = result_def()
-    antialias = opt_prop_def(IntegerAttr)
+    antialias = int_prop(0)
     axes = opt_prop_def(DenseArrayBase)
-    coordinate_transformation_mode = opt_prop_def(StringAttr)
-    cubic_coeff_a = opt_prop_def(FloatAttr)
-    exclude_outside = opt_prop_def(IntegerAttr)
-    extrapolation_value = opt_prop_def(FloatAttr)
-    keep_aspect_ratio_policy = opt_prop_def(StringAttr)
-    mode = opt_prop_def(StringAttr)
-    nearest_mode = opt_prop_def(StringAttr)
+    coordinate_transformation_mode = str_prop('half_pixel')
+    cubic_coeff_a = float_prop(-0.75)
+    exclude_outside = int_prop(0)
+    extrapolation_value = float_prop(0.0)
+    keep_aspect_ratio_policy = str_prop('stretch')
+    mode = str_prop('nearest')
+    nearest_mode = str_prop('round_prefer_floor')
 
     def _axes(self, rank: int) -> list[int]:
         axes = self.attr("axes")
@@ -728,7 +736,7 @@ class ResizeOp(OnnxOp):
             sizes = [int(s) for s in sizes.reshape(-1)]
             if len(sizes) != len(axes):
                 raise self.error(f"sizes has {len(sizes)} values for {len(axes)} axes")
-            policy = self.attr("keep_aspect_ratio_policy", "stretch")
+            policy = self.attr("keep_aspect_ratio_policy")
             if policy != "stretch":
                 ratios = [sizes[i] / x[a] for i, a in enumerate(axes)]
                 r = min(ratios) if policy == "not_larger" else max(ratios)

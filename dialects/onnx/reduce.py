@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def, traits_def
 
 from ncc.dialects.common import static_shape
-from ncc.dialects.onnx.base import OnnxOp, norm_axis, typed
+from ncc.dialects.onnx.base import OnnxOp, int_prop, norm_axis, typed
 from ncc.dialects.onnx.traits import FrameLocal, Reduction, axes_avoid
 from ncc.dialects.onnx.versions import MAX_OPSET, AttrsToInputs, Upgrade
 
@@ -23,8 +23,8 @@ class ReduceOp(OnnxOp):
     data = operand_def()
     axes = operand_def()
     reduced = result_def()
-    keepdims = opt_prop_def(IntegerAttr)
-    noop_with_empty_axes = opt_prop_def(IntegerAttr)
+    keepdims = int_prop(1)
+    noop_with_empty_axes = int_prop(0)
 
     def satisfies(self, trait) -> bool:
         if isinstance(trait, FrameLocal):
@@ -47,7 +47,7 @@ class ReduceOp(OnnxOp):
         else:
             axes = []
         if not axes:
-            return () if self.attr("noop_with_empty_axes", 0) else tuple(range(rank))
+            return () if self.attr("noop_with_empty_axes") else tuple(range(rank))
         normed = sorted({norm_axis(a, rank, self) for a in axes})
         if len(normed) != len(axes):
             raise self.error(f"axes {axes} repeat an axis")
@@ -58,7 +58,7 @@ class ReduceOp(OnnxOp):
         axes = self.reduce_axes()
         if shape is None or axes is None:
             return None
-        keep = self.attr("keepdims", 1)
+        keep = self.attr("keepdims")
         out = [1 if i in axes else d for i, d in enumerate(shape)] if keep else [
             d for i, d in enumerate(shape) if i not in axes
         ]
@@ -70,7 +70,7 @@ class ReduceOp(OnnxOp):
             return None
         # with noop_with_empty_axes nothing is reduced, but the elementwise part stays
         # (ReduceSumSquare squares, ReduceL1 takes abs, ...), as in onnxruntime
-        y = self.numpy_reduce(x, axes, bool(self.attr("keepdims", 1)))
+        y = self.numpy_reduce(x, axes, bool(self.attr("keepdims")))
         return [np.asarray(y).astype(x.dtype)]
 
     def numpy_reduce(self, x: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:

@@ -30,7 +30,7 @@ from xdsl.irdl import (
 )
 
 from ncc.dialects.common import attr_array, numpy_dtype, static_shape
-from ncc.dialects.onnx.base import OnnxOp, norm_axis, typed
+from ncc.dialects.onnx.base import OnnxOp, int_prop, norm_axis, str_prop, typed
 from ncc.dialects.onnx.traits import DataMovement, FrameLocal
 from ncc.dialects.onnx.versions import MAX_OPSET, AttrsToInputs, DefaultAttr, DropAttrs, RenameAttr, Upgrade
 from ncc.dialects.onnx.mat_groups import around, group_of, merge_shape
@@ -168,7 +168,7 @@ class ReshapeOp(OnnxOp):
     data = operand_def()
     shape = operand_def()
     reshaped = result_def()
-    allowzero = opt_prop_def(IntegerAttr)
+    allowzero = int_prop(0)
 
     def satisfies(self, trait) -> bool:
         if isinstance(trait, FrameLocal):  # the leading axis stays whole
@@ -180,14 +180,14 @@ class ReshapeOp(OnnxOp):
         src, target = self.in_shape(0), _ints(self.in_const(1))
         if src is None or target is None:
             return None
-        return reshape_shape(self, src, target, self.attr("allowzero", 0))
+        return reshape_shape(self, src, target, self.attr("allowzero"))
 
     def infer_types(self):
         s = self.target_shape()
         return None if s is None else [typed(s, self.data.type)]
 
     def evaluate(self, x, shape):
-        return [x.reshape(reshape_shape(self, x.shape, _ints(shape), self.attr("allowzero", 0)))]
+        return [x.reshape(reshape_shape(self, x.shape, _ints(shape), self.attr("allowzero")))]
 
 
 @irdl_op_definition
@@ -197,15 +197,15 @@ class FlattenOp(OnnxOp):
     traits = traits_def(DataMovement(operands=(0,)), FrameLocal(frames=(0,)))
     input = operand_def()
     output = result_def()
-    axis = opt_prop_def(IntegerAttr)
+    axis = int_prop(1)
 
     def satisfies(self, trait) -> bool:
         if isinstance(trait, FrameLocal):
-            return self.attr("axis", 1) != 0
+            return self.attr("axis") != 0
         return True
 
     def flat_shape(self, src: Sequence[int]) -> tuple[int, int]:
-        a = self.attr("axis", 1)
+        a = self.attr("axis")
         a = a + len(src) if a < 0 else a
         if not 0 <= a <= len(src):
             raise self.error(f"Flatten axis {self.attr('axis', 1)} out of range for rank {len(src)}")
@@ -340,14 +340,14 @@ class ConcatOp(OnnxOp):
     traits = traits_def(DataMovement())
     inputs = var_operand_def()
     concat_result = result_def()
-    axis = opt_prop_def(IntegerAttr)
+    axis = int_prop(0)
 
     def infer_types(self):
         shapes = [static_shape(v.type) for v in self.inputs]
         if not shapes or any(s is None for s in shapes):
             return None
         rank = len(shapes[0])
-        a = norm_axis(self.attr("axis", 0), rank, self)
+        a = norm_axis(self.attr("axis"), rank, self)
         for s in shapes:
             if len(s) != rank or any(d != e for i, (d, e) in enumerate(zip(s, shapes[0])) if i != a):
                 raise self.error(f"Concat inputs {[list(x) for x in shapes]} differ off axis {a}")
@@ -356,7 +356,7 @@ class ConcatOp(OnnxOp):
         return [typed(out, self.inputs[0].type)]
 
     def evaluate(self, *xs):
-        return [np.concatenate(xs, axis=self.attr("axis", 0))]
+        return [np.concatenate(xs, axis=self.attr("axis"))]
 
     def mat_cuts(self):
         s = self.out_shape()
@@ -380,11 +380,11 @@ class SplitOp(OnnxOp):
     input = operand_def()
     split = operand_def()
     outputs = var_result_def()
-    axis = opt_prop_def(IntegerAttr)
+    axis = int_prop(0)
     num_outputs = opt_prop_def(IntegerAttr)
 
     def sizes(self, src: Sequence[int]) -> list[int] | None:
-        a = norm_axis(self.attr("axis", 0), len(src), self)
+        a = norm_axis(self.attr("axis"), len(src), self)
         split = None
         if self.has_input(1):
             split = _ints(self.in_const(1))
@@ -397,7 +397,7 @@ class SplitOp(OnnxOp):
         sizes = None if s is None else self.sizes(s)
         if sizes is None:
             return None
-        a = norm_axis(self.attr("axis", 0), len(s), self)
+        a = norm_axis(self.attr("axis"), len(s), self)
         return [typed(s[:a] + (n,) + s[a + 1 :], self.input.type) for n in sizes]
 
     def mat_cuts(self):
@@ -419,7 +419,7 @@ class SplitOp(OnnxOp):
     def evaluate(self, x, split):
         sizes = self.sizes(x.shape)
         cuts = np.cumsum(sizes)[:-1]
-        return [np.ascontiguousarray(p) for p in np.split(x, cuts, axis=self.attr("axis", 0))]
+        return [np.ascontiguousarray(p) for p in np.split(x, cuts, axis=self.attr("axis"))]
 
 
 @irdl_op_definition
@@ -483,14 +483,14 @@ class ShapeOp(OnnxOp):
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     data = operand_def()
     shape = result_def()
-    start = opt_prop_def(IntegerAttr)
+    start = int_prop(0)
     end = opt_prop_def(IntegerAttr)
 
     def window(self, rank: int) -> tuple[int, int]:
         def clamp(v: int) -> int:
             return min(max(v + rank if v < 0 else v, 0), rank)
 
-        s, e = clamp(self.attr("start", 0)), clamp(self.attr("end", rank))
+        s, e = clamp(self.attr("start")), clamp(self.attr("end", rank))
         return s, max(e, s)
 
     def infer_types(self):
@@ -646,13 +646,13 @@ class GatherOp(OnnxOp):
     data = operand_def()
     indices = operand_def()
     output = result_def()
-    axis = opt_prop_def(IntegerAttr)
+    axis = int_prop(0)
 
     def infer_types(self):
         s, i = self.in_shape(0), self.in_shape(1)
         if s is None or i is None:
             return None
-        a = norm_axis(self.attr("axis", 0), len(s), self)
+        a = norm_axis(self.attr("axis"), len(s), self)
         return [typed(s[:a] + i + s[a + 1 :], self.data.type)]
 
     def is_table_lookup(self) -> bool:
@@ -664,7 +664,7 @@ class GatherOp(OnnxOp):
         return self.attr("axis", 0) in (0, -2) and numpy_dtype(self.indices.type.element_type).kind in "iu"
 
     def evaluate(self, x, idx):
-        a = norm_axis(self.attr("axis", 0), x.ndim, self)
+        a = norm_axis(self.attr("axis"), x.ndim, self)
         idx = np.asarray(idx).astype(np.int64)
         d = x.shape[a]
         if idx.size and (idx.min() < -d or idx.max() >= d):
@@ -680,7 +680,7 @@ class GatherElementsOp(OnnxOp):
     data = operand_def()
     indices = operand_def()
     output = result_def()
-    axis = opt_prop_def(IntegerAttr)
+    axis = int_prop(0)
 
     def infer_types(self):
         s, i = self.in_shape(0), self.in_shape(1)
@@ -699,7 +699,7 @@ class GatherElementsOp(OnnxOp):
         return self.attr("axis", 0) in (0, -2) and numpy_dtype(self.indices.type.element_type).kind in "iu"
 
     def evaluate(self, x, idx):
-        a = norm_axis(self.attr("axis", 0), x.ndim, self)
+        a = norm_axis(self.attr("axis"), x.ndim, self)
         idx = np.asarray(idx).astype(np.int64)
         d = x.shape[a]
         if idx.size and (idx.min() < -d or idx.max() >= d):
@@ -716,11 +716,11 @@ class ScatterNDOp(OnnxOp):
     indices = operand_def()
     updates = operand_def()
     output = result_def()
-    reduction = opt_prop_def(StringAttr)
+    reduction = str_prop('none')
 
     def satisfies(self, trait) -> bool:
         if isinstance(trait, DataMovement):
-            return self.attr("reduction", "none") == "none"  # a reduction computes
+            return self.attr("reduction") == "none"  # a reduction computes
         return True
 
     def infer_types(self):
@@ -744,7 +744,7 @@ class ScatterNDOp(OnnxOp):
         if flat_idx.size and ((flat_idx < -dims).any() or (flat_idx >= dims).any()):
             raise self.error("ScatterND index out of range")
         flat_idx = np.where(flat_idx < 0, flat_idx + dims, flat_idx)
-        red = self.attr("reduction", "none")
+        red = self.attr("reduction")
         ops = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
         if red != "none" and red not in ops:
             raise self.error(f"ScatterND reduction '{red}' is not supported")
@@ -828,7 +828,7 @@ class PadOp(OnnxOp):
     constant_value = operand_def()
     axes = operand_def()
     output = result_def()
-    mode = opt_prop_def(StringAttr)
+    mode = str_prop('constant')
 
     def amounts(self, rank: int) -> list[tuple[int, int]] | None:
         pads = _ints(self.in_const(1))
@@ -855,7 +855,7 @@ class PadOp(OnnxOp):
         )
         x = x[crop]
         widths = [(max(b, 0), max(e, 0)) for b, e in amounts]
-        mode = self.attr("mode", "constant")
+        mode = self.attr("mode")
         if mode == "constant":
             v = 0 if value is None or np.asarray(value).size == 0 else np.asarray(value).reshape(-1)[0]
             return [np.pad(x, widths, mode="constant", constant_values=v).astype(x.dtype)]
@@ -882,7 +882,7 @@ class DepthToSpaceOp(OnnxOp):
     input = operand_def()
     output = result_def()
     blocksize = opt_prop_def(IntegerAttr)
-    mode = opt_prop_def(StringAttr)
+    mode = str_prop('DCR')
 
     def infer_types(self):
         s = self.in_shape(0)
@@ -895,7 +895,7 @@ class DepthToSpaceOp(OnnxOp):
         return [typed([n, c // (bs * bs), h * bs, w * bs], self.input.type)]
 
     def evaluate(self, x):
-        bs, mode = self.attr("blocksize"), self.attr("mode", "DCR")
+        bs, mode = self.attr("blocksize"), self.attr("mode")
         n, c, h, w = x.shape
         if mode == "DCR":
             y = x.reshape(n, bs, bs, c // bs**2, h, w).transpose(0, 3, 4, 1, 5, 2)

@@ -128,7 +128,7 @@ class GroupFrames(RewritePattern):
         for i in image.per_channel:
             operands[i] = _tile(op.operands[i], n, rewriter, op, _operand_name(op, i))
         if image.group is not None:
-            props[image.group] = IntegerAttr(int(op.attr(image.group, 1)) * n, i64)
+            props[image.group] = IntegerAttr(int(op.attr(image.group)) * n, i64)
         _resize_sizes(image, operands, grouped_out.get_shape(), rewriter)
         new = _clone(op, operands, grouped_out, props)
         rewriter.insert(new)

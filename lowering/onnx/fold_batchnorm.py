@@ -35,14 +35,14 @@ class FoldBatchNormIntoConv(RewritePattern):
         if w is None or any(p is None for p in params):
             return
         scale, bias, mean, var = (p.astype(np.float64) for p in params)
-        eps = float(bn.attr("epsilon", 1e-5))
+        eps = float(bn.attr("epsilon"))
         s = scale / np.sqrt(var + eps)
         b = const_value(conv.operands[2]) if len(conv.operands) > 2 else None
         b = np.zeros(s.shape) if b is None else b.astype(np.float64)
         if conv.name == "onnx.Conv":
             new_w = w * s.reshape(-1, *([1] * (w.ndim - 1)))
         else:  # ConvTranspose weight is (in, out/group, k...): scale per output channel
-            group = int(conv.attr("group", 1))
+            group = int(conv.attr("group"))
             out_per_group = w.shape[1]
             sg = s.reshape(group, 1, out_per_group, *([1] * (w.ndim - 2)))
             new_w = (w.reshape(group, -1, *w.shape[1:]) * sg).reshape(w.shape)

@@ -557,7 +557,7 @@ def _describe(op: Operation) -> str:
     if isinstance(op, T.SliceOp) and op.ranges() is not None:
         return f"{name} with steps {[st for _, _, st in op.ranges()]} on {shapes[0]}"
     if isinstance(op, T.GatherOp | T.GatherElementsOp):
-        axis = op.attr("axis", 0)
+        axis = op.attr("axis")
         return f"{name} on {shapes[0]} along axis {axis} with constant indices of shape {shapes[1]}"
     return f"{name} on inputs {shapes}"
 

@@ -28,14 +28,14 @@ class ActivationToLayer(OnnxToNcnnPattern):
         E.TanhOp: (L.TanHOp, lambda op: {}),
         E.ErfOp: (L.ErfOp, lambda op: {}),
         E.SoftplusOp: (L.SoftplusOp, lambda op: {}),
-        E.LeakyReluOp: (L.ReLUOp, lambda op: {"slope": op.attr("alpha", 0.01)}),
-        E.EluOp: (L.ELUOp, lambda op: {"alpha": op.attr("alpha", 1.0)}),
+        E.LeakyReluOp: (L.ReLUOp, lambda op: {"slope": op.attr("alpha")}),
+        E.EluOp: (L.ELUOp, lambda op: {"alpha": op.attr("alpha")}),
         E.HardSigmoidOp: (
             L.HardSigmoidOp,
-            lambda op: {"alpha": op.attr("alpha", 0.2), "beta": op.attr("beta", 0.5)},
+            lambda op: {"alpha": op.attr("alpha"), "beta": op.attr("beta")},
         ),
         E.HardSwishOp: (L.HardSwishOp, lambda op: {"alpha": 1.0 / 6.0, "beta": 0.5}),
-        E.GeluOp: (L.GELUOp, lambda op: {"fast_gelu": int(op.attr("approximate", "none") == "tanh")}),
+        E.GeluOp: (L.GELUOp, lambda op: {"fast_gelu": int(op.attr("approximate") == "tanh")}),
     }
     OP = tuple(LAYERS)
 
@@ -76,7 +76,7 @@ class SoftmaxToSoftmax(OnnxToNcnnPattern):
     OP = E.SoftmaxOp
 
     def convert(self, op: E.SoftmaxOp, b: LayerBuilder):
-        axis = b.axis(op.attr("axis", -1))
+        axis = b.axis(op.attr("axis"))
         return b.layer(L.SoftmaxOp, [op.X], op.Y.type, {"axis": axis, "fixbug0": 1})
 
 

@@ -147,7 +147,7 @@ class ConvToConvolution(OnnxToNcnnPattern):
         bias = const_input(op, b, 2, "the bias B", required=False)
         out = op.out_shape()
         g = op.geometry()
-        group = op.attr("group", 1)
+        group = op.attr("group")
         spatial = len(x) - 2
         params: dict[str, Any] = {
             "num_output": w.shape[0],
@@ -194,7 +194,7 @@ class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
         if spatial not in (1, 2, 3):
             raise b.error(f"{spatial}-D transposed convolution is not supported")
         g = op.geometry()
-        group = op.attr("group", 1)
+        group = op.attr("group")
         if spatial == 3 and group != 1:
             raise b.error("grouped 3-D transposed convolution is not supported")
         cin, cout_g = w.shape[0], w.shape[1]
@@ -256,7 +256,7 @@ class PoolToPooling(OnnxToNcnnPattern):
             raise b.error("MaxPool's Indices output is not supported by ncnn")
         include_pad = 0
         padded_shape = None
-        if not is_max and op.attr("count_include_pad", 0):
+        if not is_max and op.attr("count_include_pad"):
             given_end = tuple(e - x_ for e, x_ in zip(g.pads_end, g.ceil_extra))
             explicit = any(g.pads_begin) or any(given_end)
             if explicit and any(g.ceil_extra):
@@ -365,8 +365,8 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
         check_float(op, b)
         m, n, k = op.mnk()
         out = op.out_shape()
-        alpha, beta = float(op.attr("alpha", 1.0)), float(op.attr("beta", 1.0))
-        trans_a, trans_b = op.attr("transA", 0), op.attr("transB", 0)
+        alpha, beta = float(op.attr("alpha")), float(op.attr("beta"))
+        trans_a, trans_b = op.attr("transA"), op.attr("transB")
         bconst = op.in_const(1)
         c = const_input(op, b, 2, "C", required=False)
         if bconst is not None and op.in_const(0) is None and not trans_a:
@@ -390,7 +390,7 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
         if alpha == 0.0:
             raise b.error("Gemm with alpha=0 is not supported")
         params: dict[str, Any] = {
-            "alpha": alpha, "transA": op.attr("transA", 0), "transB": op.attr("transB", 0),
+            "alpha": alpha, "transA": op.attr("transA"), "transB": op.attr("transB"),
         }  # fmt: skip
         weights: dict[str, np.ndarray] = {}
         inputs: list[SSAValue] = []
@@ -474,7 +474,7 @@ class BatchNormalizationToBatchNorm(OnnxToNcnnPattern):
     def convert(self, op: onnx_nn.BatchNormalizationOp, b: LayerBuilder):
         check_float(op, b)
         x = input_shape(op, b)
-        if op.attr("training_mode", 0):
+        if op.attr("training_mode"):
             raise b.error("BatchNormalization in training mode is not supported")
         if any(used(r) for r in op.training_outputs):
             raise b.error("BatchNormalization's running mean/var outputs are not supported")
@@ -486,7 +486,7 @@ class BatchNormalizationToBatchNorm(OnnxToNcnnPattern):
             "var": const_input(op, b, 4, "input_var"),
             "bias": const_input(op, b, 2, "B"),
         }
-        params = {"channels": x[1], "eps": op.attr("epsilon", 1e-5)}
+        params = {"channels": x[1], "eps": op.attr("epsilon")}
         y = b.layer(N.BatchNormOp, [op.X], op.Y.type, params, weights)
         return [y] + [None] * len(op.training_outputs)
 
@@ -510,7 +510,7 @@ class LayerNormalizationToLayerNorm(OnnxToNcnnPattern):
         bias = const_input(op, b, 2, "B", required=False)
         gamma = np.ones(inner, np.float32) if scale is None else np.broadcast_to(scale, inner)
         beta = np.zeros(inner, np.float32) if bias is None else np.broadcast_to(bias, inner)
-        params = {"affine_size": size, "eps": op.attr("epsilon", 1e-5), "affine": 1}
+        params = {"affine_size": size, "eps": op.attr("epsilon"), "affine": 1}
         weights = {"gamma": gamma.reshape(-1), "beta": beta.reshape(-1)}
         mat = mat_shape(x)
         # ncnn normalises each w-row (1-3-D Mats), or each h*w plane of a 3-D Mat
@@ -534,7 +534,7 @@ class InstanceNormalizationToInstanceNorm(OnnxToNcnnPattern):
         x = input_shape(op, b)
         need_batch_one(b, x)
         c = x[1]
-        params = {"channels": c, "eps": op.attr("epsilon", 1e-5), "affine": 1}
+        params = {"channels": c, "eps": op.attr("epsilon"), "affine": 1}
         weights = {"gamma": const_input(op, b, 1, "scale"), "beta": const_input(op, b, 2, "B")}
         if len(x) == 4:
             return b.layer(N.InstanceNormOp, [op.input], op.output.type, params, weights)
@@ -632,16 +632,16 @@ class ResizeToInterp(OnnxToNcnnPattern):
         if out[:2] != x[:2]:
             raise b.error("Resize of the batch or channel axis is not supported")
         need_batch_one(b, x)
-        if op.attr("antialias", 0):
+        if op.attr("antialias"):
             raise b.error("antialiased Resize is not supported")
-        mode = op.attr("mode", "nearest")
-        ctm = op.attr("coordinate_transformation_mode", "half_pixel")
+        mode = op.attr("mode")
+        ctm = op.attr("coordinate_transformation_mode")
         if ctm == "tf_crop_and_resize":
             raise b.error("coordinate_transformation_mode tf_crop_and_resize is not supported")
         params: dict[str, Any] = {"output_height": out[2], "output_width": out[3]}
         resized = [ax for ax in (2, 3) if (x[ax], out[ax]) != (1, 1)]  # a height of 1 stays
         if mode == "nearest":
-            nm = op.attr("nearest_mode", "round_prefer_floor")
+            nm = op.attr("nearest_mode")
             for ax in resized:
                 onnx_idx = _onnx_nearest_index(_onnx_source_coords(ctm, out[ax], x[ax], scales[ax]), nm, x[ax])
                 if not np.array_equal(onnx_idx, _ncnn_nearest_index(out[ax], x[ax])):
@@ -686,7 +686,7 @@ class ReduceToReduction(OnnxToNcnnPattern):
         x = input_shape(op, b)
         axes = op.reduce_axes()
         out = op.out_shape()
-        keep = int(op.attr("keepdims", 1))
+        keep = int(op.attr("keepdims"))
         operation = N.ReductionOp.OPERATIONS[reduction.kind]
         unary = None if reduction.pointwise is None else L.UnaryOpOp.OP_TYPES[reduction.pointwise]
         dropped = len(x) - len(mat_shape(x))

@@ -170,7 +170,7 @@ class ConcatToConcat(_Pattern):
         out = op.out_shape()
         if out is None:
             raise b.error("needs a static result shape")
-        a = norm_axis(op.attr("axis", 0), len(out), op)
+        a = norm_axis(op.attr("axis"), len(out), op)
         # ncnn has no empty Mats; empty inputs contribute nothing
         inputs = [v for v in op.inputs if 0 not in _shape(b, v)]
         if not inputs:
@@ -198,7 +198,7 @@ class SplitToSlice(_Pattern):
             return [x]
         if 0 in sizes:
             raise b.error(f"Split into {sizes} gives an empty output, which ncnn cannot hold")
-        a = norm_axis(op.attr("axis", 0), len(s), op)
+        a = norm_axis(op.attr("axis"), len(s), op)
         axis = _mat_axis(b, s, a)
         m_in = mat_shape(s)
         types, outs = [], []
@@ -280,7 +280,7 @@ class PadToPadding(_Pattern):
         amounts = op.amounts(len(s))
         if amounts is None:
             raise b.error("Pad pads/axes must be constants")
-        mode = op.attr("mode", "constant")
+        mode = op.attr("mode")
         if mode not in _PAD_TYPES:
             raise b.error(f"Pad mode '{mode}' has no ncnn Padding form")
         value = 0.0
@@ -399,7 +399,7 @@ class DepthToSpaceToPixelShuffle(_Pattern):
 
     def convert(self, op: T.DepthToSpaceOp, b: LayerBuilder):
         _chw(b, op.input)
-        mode = {"CRD": 0, "DCR": 1}.get(op.attr("mode", "DCR"))
+        mode = {"CRD": 0, "DCR": 1}.get(op.attr("mode"))
         if mode is None:
             raise b.error(f"DepthToSpace mode '{op.attr('mode')}' is not DCR or CRD")
         params = {"upscale_factor": op.attr("blocksize"), "mode": mode}

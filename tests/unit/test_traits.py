@@ -59,3 +59,17 @@ def test_image_and_reduction_traits() -> None:
     assert N.ResizeOp.get_trait(Image).sizes == 3
     assert R.ReduceL2Op.get_trait(Reduction) == Reduction("l2", pointwise="abs")
     assert E.AddOp.get_trait(Image) is None
+
+
+def test_defaults_live_on_the_property_definitions() -> None:
+    import pytest
+    from ncc.dialects.common import NccError
+
+    x = _value((1, 4))
+    leaky = E.LeakyReluOp.build(operands=[x], result_types=[x.type])
+    assert leaky.attr("alpha") == pytest.approx(0.01)  # filled in when built
+    assert "alpha" in leaky.properties
+    with pytest.raises(NccError, match="internal error.*defaults to"):
+        leaky.attr("alpha", 0.2)  # a call site restating another default is a bug
+    gemm = N.GemmOp.build(operands=[x, _value((4, 2)), _value((2,))], result_types=[tensor_type((1, 2), F32)])
+    assert (gemm.attr("transA"), gemm.attr("alpha")) == (0, 1.0)

@@ -13,13 +13,13 @@ func.func @conv(%x: tensor<5x3x8x8xf32>) -> tensor<5x4x8x8xf32> {
   func.return %y : tensor<5x4x8x8xf32>
 }
 
-// CHECK:      "onnx.Reshape"(%{{.*}}, %{{.*}}) : (tensor<5x3x8x8xf32>, tensor<4xi64>) -> tensor<1x15x8x8xf32>
+// CHECK:      "onnx.Reshape"(%{{.*}}, %{{.*}}) <{allowzero = 0 : i64}> : (tensor<5x3x8x8xf32>, tensor<4xi64>) -> tensor<1x15x8x8xf32>
 // CHECK:      "onnx.Conv"(%{{.*}}, %{{.*}}, %{{.*}}) <{group = 5 : i64, {{.*}}}> : (tensor<1x15x8x8xf32>, tensor<20x3x3x3xf32>, tensor<20xf32>) -> tensor<1x20x8x8xf32>
-// CHECK:      "onnx.Reshape"(%{{.*}}, %{{.*}}) : (tensor<1x20x8x8xf32>, tensor<4xi64>) -> tensor<5x4x8x8xf32>
+// CHECK:      "onnx.Reshape"(%{{.*}}, %{{.*}}) <{allowzero = 0 : i64}> : (tensor<1x20x8x8xf32>, tensor<4xi64>) -> tensor<5x4x8x8xf32>
 
 // C3D:      "onnx.Transpose"(%{{.*}}) <{perm = array<i64: 1, 0, 2, 3>}> : (tensor<5x3x8x8xf32>) -> tensor<3x5x8x8xf32>
 // C3D:      "onnx.Reshape"({{.*}}) -> tensor<1x3x5x8x8xf32>
-// C3D:      "onnx.Conv"({{.*}}) <{{{.*}}pads = array<i64: 0, 1, 1, 0, 1, 1>, kernel_shape = array<i64: 1, 3, 3>}> : (tensor<1x3x5x8x8xf32>, tensor<4x3x1x3x3xf32>, tensor<4xf32>) -> tensor<1x4x5x8x8xf32>
+// C3D:      "onnx.Conv"({{.*}}) <{{{.*}}pads = array<i64: 0, 1, 1, 0, 1, 1>, kernel_shape = array<i64: 1, 3, 3>{{.*}}}> : (tensor<1x3x5x8x8xf32>, tensor<4x3x1x3x3xf32>, tensor<4xf32>) -> tensor<1x4x5x8x8xf32>
 // C3D:      "onnx.Reshape"({{.*}}) -> tensor<4x5x8x8xf32>
 // C3D:      "onnx.Transpose"(%{{.*}}) <{perm = array<i64: 1, 0, 2, 3>}> : (tensor<4x5x8x8xf32>) -> tensor<5x4x8x8xf32>
 

@@ -26,7 +26,7 @@ func.func @tile(%m: tensor<6x1xf32>, %x: tensor<2x3x6x4xf32>) -> (tensor<2x3x6x4
 }
 
 // CHECK-LABEL: func.func @tile
-// CHECK:         %[[R:.*]] = "onnx.Reshape"(%m, {{.*}}) : (tensor<6x1xf32>, tensor<4xi64>) -> tensor<1x1x6x1xf32>
+// CHECK:         %[[R:.*]] = "onnx.Reshape"(%m, {{.*}}) <{allowzero = 0 : i64}> : (tensor<6x1xf32>, tensor<4xi64>) -> tensor<1x1x6x1xf32>
 // CHECK:         %[[K:.*]] = "onnx.Constant"() <{value = dense<[2, 3, 1, 4]> : tensor<4xi64>}>
 // CHECK:         %[[T:.*]] = "onnx.Tile"(%[[R]], %[[K]]) : (tensor<1x1x6x1xf32>, tensor<4xi64>) -> tensor<2x3x6x4xf32>
 // CHECK:         "onnx.Concat"(%[[T]], %x)
