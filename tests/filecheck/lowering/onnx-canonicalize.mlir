@@ -83,9 +83,9 @@ func.func @einsum(%a: tensor<2x5x8xf32>, %b: tensor<8x6xf32>) -> tensor<2x5x6xf3
 }
 
 // CHECK-LABEL: func.func @einsum
-// CHECK:         %[[A:.*]] = "onnx.Reshape"(%{{.*}}, %{{.*}}) : (tensor<2x5x8xf32>, tensor<2xi64>) -> tensor<10x8xf32>
+// CHECK:         %[[A:.*]] = "onnx.Reshape"(%{{.*}}, %{{.*}}) <{allowzero = 0 : i64}> : (tensor<2x5x8xf32>, tensor<2xi64>) -> tensor<10x8xf32>
 // CHECK-NEXT:    %[[M:.*]] = "onnx.MatMul"(%[[A]], %{{.*}}) : (tensor<10x8xf32>, tensor<8x6xf32>) -> tensor<10x6xf32>
-// CHECK:         "onnx.Reshape"(%[[M]], %{{.*}}) : (tensor<10x6xf32>, tensor<3xi64>) -> tensor<2x5x6xf32>
+// CHECK:         "onnx.Reshape"(%[[M]], %{{.*}}) <{allowzero = 0 : i64}> : (tensor<10x6xf32>, tensor<3xi64>) -> tensor<2x5x6xf32>
 // CHECK-NOT:     onnx.Einsum
 
 // -----

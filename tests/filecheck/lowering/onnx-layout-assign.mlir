@@ -9,8 +9,8 @@ func.func @merged(%x: tensor<1x20x8x6x6x3xf32>, %y: tensor<1x20x1x6x6x3xf32>) ->
 }
 
 // CHECK-LABEL: func.func @merged
-// CHECK:       "onnx.Reshape"(%x, %{{.*}}) : (tensor<1x20x8x6x6x3xf32>, tensor<3xi64>) -> tensor<20x8x108xf32>
-// CHECK:       "onnx.Reshape"(%y, %{{.*}}) : (tensor<1x20x1x6x6x3xf32>, tensor<3xi64>) -> tensor<20x1x108xf32>
+// CHECK:       "onnx.Reshape"(%x, %{{.*}}) <{allowzero = 0 : i64}> : (tensor<1x20x8x6x6x3xf32>, tensor<3xi64>) -> tensor<20x8x108xf32>
+// CHECK:       "onnx.Reshape"(%y, %{{.*}}) <{allowzero = 0 : i64}> : (tensor<1x20x1x6x6x3xf32>, tensor<3xi64>) -> tensor<20x1x108xf32>
 // CHECK:       "onnx.Concat"(%{{.*}}, %{{.*}}) <{axis = 1 : i64}> : (tensor<20x8x108xf32>, tensor<20x1x108xf32>) -> tensor<20x9x108xf32>
 // CHECK:       "onnx.Reshape"({{.*}}) -> tensor<1x20x9x6x6x3xf32>
 // NCNN-LABEL:  func.func @merged
@@ -25,7 +25,7 @@ func.func @batch(%x: tensor<2x3x4x5x6xf32>) -> tensor<2x3x4x5x6xf32> {
 }
 
 // CHECK-LABEL: func.func @batch
-// CHECK:       "onnx.Reshape"(%x, %{{.*}}) : (tensor<2x3x4x5x6xf32>, tensor<2xi64>) -> tensor<2x360xf32>
+// CHECK:       "onnx.Reshape"(%x, %{{.*}}) <{allowzero = 0 : i64}> : (tensor<2x3x4x5x6xf32>, tensor<2xi64>) -> tensor<2x360xf32>
 // CHECK:       "onnx.Softmax"(%{{.*}}) <{axis = 0 : i64}> : (tensor<2x360xf32>) -> tensor<2x360xf32>
 // CHECK:       "onnx.Reshape"({{.*}}) -> tensor<2x3x4x5x6xf32>
 
@@ -41,7 +41,7 @@ func.func @unroll(%x: tensor<2x3x4x8x8xf32>) -> tensor<2x4x4x8x8xf32> {
 }
 
 // CHECK-LABEL: func.func @unroll
-// CHECK:       %[[ROWS:.*]] = "onnx.Reshape"(%x, %{{.*}}) : (tensor<2x3x4x8x8xf32>, tensor<2xi64>) -> tensor<2x768xf32>
+// CHECK:       %[[ROWS:.*]] = "onnx.Reshape"(%x, %{{.*}}) <{allowzero = 0 : i64}> : (tensor<2x3x4x8x8xf32>, tensor<2xi64>) -> tensor<2x768xf32>
 // CHECK:       "onnx.Slice"(%[[ROWS]], {{.*}}) -> tensor<1x768xf32>
 // CHECK:       "onnx.Conv"({{.*}}) <{{.*}}> : (tensor<1x3x4x8x8xf32>, tensor<4x3x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x4x8x8xf32>
 // CHECK:       "onnx.Slice"(%[[ROWS]], {{.*}}) -> tensor<1x768xf32>
@@ -62,11 +62,11 @@ func.func @cancel(%x: tensor<1x2x3x4x5x6xf32>) -> tensor<1x2x3x4x5x6xf32> {
 }
 
 // CHECK-LABEL: func.func @cancel
-// CHECK:       %[[M:.*]] = "onnx.Reshape"(%x, %{{.*}}) : (tensor<1x2x3x4x5x6xf32>, tensor<1xi64>) -> tensor<720xf32>
+// CHECK:       %[[M:.*]] = "onnx.Reshape"(%x, %{{.*}}) <{allowzero = 0 : i64}> : (tensor<1x2x3x4x5x6xf32>, tensor<1xi64>) -> tensor<720xf32>
 // CHECK-NEXT:  %[[S:.*]] = "onnx.Sigmoid"(%[[M]]) : (tensor<720xf32>) -> tensor<720xf32>
 // CHECK-NEXT:  %[[P:.*]] = "onnx.Mul"(%[[S]], %[[M]]) : (tensor<720xf32>, tensor<720xf32>) -> tensor<720xf32>
 // CHECK-NOT:   "onnx.Reshape"(%x
-// CHECK:       "onnx.Reshape"(%[[P]], %{{.*}}) : (tensor<720xf32>, tensor<6xi64>) -> tensor<1x2x3x4x5x6xf32>
+// CHECK:       "onnx.Reshape"(%[[P]], %{{.*}}) <{allowzero = 0 : i64}> : (tensor<720xf32>, tensor<6xi64>) -> tensor<1x2x3x4x5x6xf32>
 
 // -----
 
@@ -81,7 +81,7 @@ func.func @disagree(%x: tensor<1x2x3x4x5x6xf32>) -> tensor<1x2x3x4x6x5xf32> {
 
 // CHECK-LABEL: func.func @disagree
 // CHECK:       "onnx.Softmax"(%{{.*}}) <{axis = 1 : i64}> : (tensor<2x3x120xf32>) -> tensor<2x3x120xf32>
-// CHECK:       "onnx.Reshape"({{.*}}) : (tensor<2x3x120xf32>, tensor<3xi64>) -> tensor<24x5x6xf32>
+// CHECK:       "onnx.Reshape"({{.*}}) <{allowzero = 0 : i64}> : (tensor<2x3x120xf32>, tensor<3xi64>) -> tensor<24x5x6xf32>
 // CHECK:       "onnx.Transpose"(%{{.*}}) <{perm = array<i64: 0, 2, 1>}> : (tensor<24x5x6xf32>) -> tensor<24x6x5xf32>
 // NCNN-LABEL:  func.func @disagree
 // NCNN-COUNT-1: "ncnn.Permute"
