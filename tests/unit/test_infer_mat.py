@@ -37,6 +37,14 @@ def case(cls: type[NcnnLayer], inputs: list[tuple[int, ...]], params: dict[str, 
             "refused": refused}
 
 
+def pads(left: int, right: int, top: int, bottom: int, front: int | None = None, behind: int | None = None):
+    """The pad params of a window layer (front/behind for the 3-D ones)."""
+    p = {"pad_left": left, "pad_right": right, "pad_top": top, "pad_bottom": bottom}
+    if front is not None:
+        p.update(pad_front=front, pad_behind=behind)
+    return p
+
+
 def _conv(cls, mat, out, k, extra=None, dims=2, group=1):
     cin = mat[0]
     size = out * (cin // group) * k**dims
@@ -99,35 +107,38 @@ CASES: list[dict[str, Any]] = [
     ]],
     # ---- Convolution family
     _conv(N.ConvolutionOp, C3, 6, 3),
-    _conv(N.ConvolutionOp, C3, 6, 3, {"stride_w": 2, "pad_left": 1, "pad_right": 1, "pad_top": 1, "pad_bottom": 1}),
-    _conv(N.ConvolutionOp, C3, 6, 3, {"stride_w": 2, "stride_h": 1, "dilation_w": 2, "pad_left": 0, "pad_right": 2, "pad_top": 1, "pad_bottom": 0}),
-    _conv(N.ConvolutionOp, C3, 6, 3, {"stride_w": 2, "pad_left": -233, "pad_right": -233, "pad_top": -233, "pad_bottom": -233}),
-    _conv(N.ConvolutionOp, C3, 6, 4, {"stride_w": 3, "pad_left": -234, "pad_right": -234, "pad_top": -234, "pad_bottom": -234}),
-    _conv(N.ConvolutionOp, C3, 6, 1, {"stride_w": 2, "pad_left": -233, "pad_right": -233, "pad_top": -233, "pad_bottom": -233}),
-    _conv(N.ConvolutionOp, (4, 1, 11), 5, 3, {"kernel_h": 1, "pad_left": 1, "pad_right": 1, "pad_top": 0, "pad_bottom": 0}),
-    _conv(N.ConvolutionDepthWiseOp, C3, 4, 3, {"pad_left": 1, "pad_right": 1, "pad_top": 1, "pad_bottom": 1}, group=4),
+    _conv(N.ConvolutionOp, C3, 6, 3, {"stride_w": 2, **pads(1, 1, 1, 1)}),
+    _conv(N.ConvolutionOp, C3, 6, 3, {"stride_w": 2, "stride_h": 1, "dilation_w": 2, **pads(0, 2, 1, 0)}),
+    _conv(N.ConvolutionOp, C3, 6, 3, {"stride_w": 2, **pads(-233, -233, -233, -233)}),
+    _conv(N.ConvolutionOp, C3, 6, 4, {"stride_w": 3, **pads(-234, -234, -234, -234)}),
+    _conv(N.ConvolutionOp, C3, 6, 1, {"stride_w": 2, **pads(-233, -233, -233, -233)}),
+    _conv(N.ConvolutionOp, (4, 1, 11), 5, 3, {"kernel_h": 1, **pads(1, 1, 0, 0)}),
+    _conv(N.ConvolutionDepthWiseOp, C3, 4, 3, {**pads(1, 1, 1, 1)}, group=4),
     _conv(N.ConvolutionDepthWiseOp, C3, 8, 3, {"stride_w": 2}, group=2),
-    _conv(N.Convolution3DOp, (2, 5, 6, 7), 3, 3, {"kernel_d": 3, "pad_front": 1, "pad_behind": 1, "pad_left": 1, "pad_right": 1, "pad_top": 0, "pad_bottom": 0}, dims=3),
-    _conv(N.Convolution3DOp, (2, 5, 6, 7), 3, 2, {"stride_w": 2, "stride_d": 1, "pad_left": 0, "pad_right": 0, "pad_top": 0, "pad_bottom": 0, "pad_front": 0, "pad_behind": 0}, dims=3),
+    _conv(N.Convolution3DOp, (2, 5, 6, 7), 3, 3, {"kernel_d": 3, **pads(1, 1, 0, 0, 1, 1)}, dims=3),
+    _conv(N.Convolution3DOp, (2, 5, 6, 7), 3, 2, {"stride_w": 2, "stride_d": 1, **pads(0, 0, 0, 0, 0, 0)}, dims=3),
     _deconv(N.DeconvolutionOp, C3, 3, 3),
-    _deconv(N.DeconvolutionOp, C3, 3, 3, {"stride_w": 2, "pad_left": 1, "pad_right": 1, "pad_top": 1, "pad_bottom": 1, "output_pad_right": 1, "output_pad_bottom": 1}),
-    _deconv(N.DeconvolutionOp, C3, 3, 4, {"stride_w": 2, "stride_h": 3, "dilation_w": 2, "pad_left": 0, "pad_right": 1, "pad_top": 2, "pad_bottom": 0}),
-    _deconv(N.DeconvolutionOp, C3, 3, 3, {"stride_w": 2, "pad_left": -233, "pad_right": -233, "pad_top": -233, "pad_bottom": -233, "output_w": 22, "output_h": 18}),
-    _deconv(N.DeconvolutionDepthWiseOp, C3, 4, 3, {"stride_w": 2, "pad_left": 1, "pad_right": 1, "pad_top": 1, "pad_bottom": 1}, group=4),
-    _deconv(N.DeconvolutionDepthWiseOp, C3, 8, 2, {"stride_w": 2, "pad_left": 0, "pad_right": 0, "pad_top": 0, "pad_bottom": 0}, group=2),
-    _deconv(N.Deconvolution3DOp, (2, 3, 4, 5), 3, 3, {"stride_w": 2, "stride_d": 1, "pad_left": 1, "pad_right": 1, "pad_top": 0, "pad_bottom": 0, "pad_front": 1, "pad_behind": 1, "output_pad_right": 1, "output_pad_bottom": 0, "output_pad_behind": 0}, dims=3),
+    _deconv(N.DeconvolutionOp, C3, 3, 3, {"stride_w": 2, **pads(1, 1, 1, 1), "output_pad_right": 1, "output_pad_bottom": 1}),
+    _deconv(N.DeconvolutionOp, C3, 3, 4, {"stride_w": 2, "stride_h": 3, "dilation_w": 2, **pads(0, 1, 2, 0)}),
+    _deconv(N.DeconvolutionOp, C3, 3, 3, {"stride_w": 2, **pads(-233, -233, -233, -233), "output_w": 22, "output_h": 18}),
+    _deconv(N.DeconvolutionDepthWiseOp, C3, 4, 3, {"stride_w": 2, **pads(1, 1, 1, 1)}, group=4),
+    _deconv(N.DeconvolutionDepthWiseOp, C3, 8, 2, {"stride_w": 2, **pads(0, 0, 0, 0)}, group=2),
+    _deconv(N.Deconvolution3DOp, (2, 3, 4, 5), 3, 3, {
+        "stride_w": 2, "stride_d": 1, **pads(1, 1, 0, 0, 1, 1),
+        "output_pad_right": 1, "output_pad_bottom": 0, "output_pad_behind": 0,
+    }, dims=3),
     # ---- Pooling
     *[case(N.PoolingOp, [C3], {"pooling_type": t, "kernel_w": k, **p}) for t, k, p in [
         (0, 2, {"stride_w": 2}), (0, 3, {"stride_w": 2, "pad_mode": 1}), (1, 3, {"stride_w": 2, "pad_mode": 0}),
-        (0, 3, {"stride_w": 2, "pad_mode": 0, "pad_left": 1, "pad_right": 1, "pad_top": 1, "pad_bottom": 1}),
-        (1, 3, {"stride_w": 2, "pad_mode": 1, "pad_left": 1, "pad_right": 0, "pad_top": 0, "pad_bottom": 1}),
+        (0, 3, {"stride_w": 2, "pad_mode": 0, **pads(1, 1, 1, 1)}),
+        (1, 3, {"stride_w": 2, "pad_mode": 1, **pads(1, 0, 0, 1)}),
         (0, 3, {"stride_w": 2, "pad_mode": 2}), (0, 4, {"stride_w": 3, "pad_mode": 3}), (0, 2, {"kernel_h": 3, "stride_w": 1, "stride_h": 2, "pad_mode": 1}),
         (0, 2, {"global_pooling": 1}), (1, 2, {"global_pooling": 1}),
         (1, 2, {"adaptive_pooling": 1, "out_w": 3, "out_h": 2}), (0, 2, {"adaptive_pooling": 1, "out_w": -233, "out_h": 4}),
     ]],
     *[case(N.Pooling3DOp, [(2, 5, 6, 7)], {"pooling_type": t, "kernel_w": k, **p}) for t, k, p in [
         (0, 2, {"stride_w": 2, "pad_mode": 1}), (1, 3, {"stride_w": 2, "pad_mode": 0}),
-        (0, 3, {"stride_w": 1, "kernel_d": 1, "pad_mode": 1, "pad_left": 1, "pad_right": 1, "pad_top": 1, "pad_bottom": 1, "pad_front": 0, "pad_behind": 0}),
+        (0, 3, {"stride_w": 1, "kernel_d": 1, "pad_mode": 1, **pads(1, 1, 1, 1, 0, 0)}),
         (0, 2, {"global_pooling": 1}), (1, 2, {"adaptive_pooling": 1, "out_w": 3, "out_h": 2, "out_d": 2}),
     ]],
     # ---- LSTM / GRU / RNN (weights for input 8, hidden 5), Embed, SDPA
