@@ -15,7 +15,7 @@ import numpy as np
 from xdsl.dialects.builtin import FloatAttr, IntegerAttr
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def, var_result_def
 
-from ncc.dialects.onnx.base import OnnxOp, typed
+from ncc.dialects.onnx.base import OnnxOp, float_prop, int_prop, typed
 from ncc.dialects.onnx.versions import MAX_OPSET
 
 
@@ -31,12 +31,12 @@ class AttentionOp(OnnxOp):
     past_value = operand_def()
     Y = result_def()
     extra = var_result_def()
-    is_causal = opt_prop_def(IntegerAttr)
+    is_causal = int_prop(0)
     kv_num_heads = opt_prop_def(IntegerAttr)
     q_num_heads = opt_prop_def(IntegerAttr)
     qk_matmul_output_mode = opt_prop_def(IntegerAttr)
     scale = opt_prop_def(FloatAttr)
-    softcap = opt_prop_def(FloatAttr)
+    softcap = float_prop(0.0)
     softmax_precision = opt_prop_def(IntegerAttr)
 
     def scale_value(self) -> float:
@@ -58,7 +58,7 @@ class AttentionOp(OnnxOp):
         return [typed((*q[:3], v[-1]), self.Q.type), *[r.type for r in self.extra]]
 
     def evaluate(self, q, k, v, mask, past_k, past_v):
-        if q.ndim != 4 or past_k is not None or self.attr("is_causal", 0) or self.attr("softcap", 0.0):
+        if q.ndim != 4 or past_k is not None or self.attr("is_causal") or self.attr("softcap"):
             return None
         rep = q.shape[1] // k.shape[1]
         k, v = np.repeat(k, rep, axis=1), np.repeat(v, rep, axis=1)

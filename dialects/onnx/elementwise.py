@@ -276,10 +276,10 @@ class SoftmaxOp(OnnxOp):
 
     def mat_cuts(self):
         s = static_shape(self.X.type)
-        return None if s is None else (len(s), around([self.attr("axis", -1) % max(len(s), 1)]))
+        return None if s is None else (len(s), around([self.attr("axis") % max(len(s), 1)]))
 
     def regroup(self, b, groups, data):
-        axis = group_of(groups, self.attr("axis", -1) % groups[-1][1])
+        axis = group_of(groups, self.attr("axis") % groups[-1][1])
         return [b.unary(SoftmaxOp, data[0], {"axis": IntegerAttr(axis, i64)})]
 
     def infer_types(self):

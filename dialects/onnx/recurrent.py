@@ -14,7 +14,7 @@ from typing import ClassVar
 from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, FloatAttr, IntegerAttr, StringAttr
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, result_def
 
-from ncc.dialects.onnx.base import OnnxOp, typed
+from ncc.dialects.onnx.base import OnnxOp, int_prop, str_prop, typed
 from ncc.dialects.onnx.versions import MAX_OPSET, DropAttrs, Upgrade
 
 
@@ -32,12 +32,12 @@ class RecurrentOp(OnnxOp):
     activation_beta = opt_prop_def(DenseArrayBase)
     activations = opt_prop_def(ArrayAttr)
     clip = opt_prop_def(FloatAttr)
-    direction = opt_prop_def(StringAttr)
+    direction = str_prop("forward")
     hidden_size = opt_prop_def(IntegerAttr)
-    layout = opt_prop_def(IntegerAttr)
+    layout = int_prop(0)
 
     def num_directions(self) -> int:
-        d = self.attr("direction", "forward")
+        d = self.attr("direction")
         if d not in ("forward", "reverse", "bidirectional"):
             raise self.error(f"unknown direction '{d}'")
         return 2 if d == "bidirectional" else 1
@@ -70,7 +70,7 @@ class RecurrentOp(OnnxOp):
         dirs = self.num_directions()
         if w[0] != dirs or w[1] != self.GATES * hidden:
             raise self.error(f"W of shape {list(w)} does not fit {dirs} direction(s) of hidden size {hidden}")
-        if self.attr("layout", 0):
+        if self.attr("layout"):
             batch, t = x[0], x[1]
             y, state = (batch, t, dirs, hidden), (batch, dirs, hidden)
         else:
@@ -97,7 +97,7 @@ class LSTMOp(RecurrentOp):
     Y = result_def()
     Y_h = result_def()
     Y_c = result_def()
-    input_forget = opt_prop_def(IntegerAttr)
+    input_forget = int_prop(0)
 
 
 @irdl_op_definition
@@ -117,7 +117,7 @@ class GRUOp(RecurrentOp):
     initial_h = operand_def()
     Y = result_def()
     Y_h = result_def()
-    linear_before_reset = opt_prop_def(IntegerAttr)
+    linear_before_reset = int_prop(0)
 
 
 @irdl_op_definition

@@ -360,10 +360,10 @@ class ConcatOp(OnnxOp):
 
     def mat_cuts(self):
         s = self.out_shape()
-        return None if s is None else (len(s), around([norm_axis(self.attr("axis", 0), len(s), self)]))
+        return None if s is None else (len(s), around([norm_axis(self.attr("axis"), len(s), self)]))
 
     def regroup(self, b, groups, data):
-        return [b.concat(list(data), group_of(groups, norm_axis(self.attr("axis", 0), groups[-1][1], self)))]
+        return [b.concat(list(data), group_of(groups, norm_axis(self.attr("axis"), groups[-1][1], self)))]
 
 
 @irdl_op_definition
@@ -402,13 +402,13 @@ class SplitOp(OnnxOp):
 
     def mat_cuts(self):
         s = self.in_shape(0)
-        return None if s is None else (len(s), around([norm_axis(self.attr("axis", 0), len(s), self)]))
+        return None if s is None else (len(s), around([norm_axis(self.attr("axis"), len(s), self)]))
 
     def mat_data(self):
         return (0,)
 
     def regroup(self, b, groups, data):
-        axis = group_of(groups, norm_axis(self.attr("axis", 0), groups[-1][1], self))
+        axis = group_of(groups, norm_axis(self.attr("axis"), groups[-1][1], self))
         types = []
         for r in self.outputs:
             types.append(typed(merge_shape(static_shape(r.type), groups), r.type))
@@ -661,7 +661,7 @@ class GatherOp(OnnxOp):
         table = self.in_shape(0)
         if self.in_const(0) is None or table is None or len(table) != 2 or self.in_const(1) is not None:
             return False
-        return self.attr("axis", 0) in (0, -2) and numpy_dtype(self.indices.type.element_type).kind in "iu"
+        return self.attr("axis") in (0, -2) and numpy_dtype(self.indices.type.element_type).kind in "iu"
 
     def evaluate(self, x, idx):
         a = norm_axis(self.attr("axis"), x.ndim, self)
@@ -696,7 +696,7 @@ class GatherElementsOp(OnnxOp):
         table = self.in_shape(0)
         if self.in_const(0) is None or table is None or len(table) != 2 or self.in_const(1) is not None:
             return False
-        return self.attr("axis", 0) in (0, -2) and numpy_dtype(self.indices.type.element_type).kind in "iu"
+        return self.attr("axis") in (0, -2) and numpy_dtype(self.indices.type.element_type).kind in "iu"
 
     def evaluate(self, x, idx):
         a = norm_axis(self.attr("axis"), x.ndim, self)

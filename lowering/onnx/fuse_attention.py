@@ -87,7 +87,7 @@ class FuseAttention(RewritePattern):
         if not isinstance(softmax, SoftmaxOp) or _only_use(softmax.results[0]) is not out:
             return
         p_shape = static_shape(softmax.results[0].type)
-        if p_shape is None or softmax.attr("axis", -1) not in (-1, len(p_shape) - 1):
+        if p_shape is None or softmax.attr("axis") not in (-1, len(p_shape) - 1):
             return
         s = softmax.operands[0]
         mask = None

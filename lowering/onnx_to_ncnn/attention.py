@@ -29,9 +29,9 @@ class AttentionToSDPA(OnnxToNcnnPattern):
             raise b.error(f"batch {q[0]}: ncnn SDPA runs one sample")
         if op.has_input(4) or op.has_input(5) or any(used(r) for r in op.extra):
             raise b.error("KV-cache inputs/outputs are not supported")
-        if op.attr("is_causal", 0):
+        if op.attr("is_causal"):
             raise b.error("is_causal is not supported (give the mask as an input)")
-        if op.attr("softcap", 0.0):
+        if op.attr("softcap"):
             raise b.error("softcap is not supported by ncnn SDPA")
         heads, len_q, _ = q[1:]
         groups, len_k = k[1], k[2]

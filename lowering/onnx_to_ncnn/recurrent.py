@@ -73,7 +73,7 @@ def _lower(
     is given, every result reshaped from the Mat ncnn writes to its ONNX shape."""
     check_float(op, b)
     x = input_shape(op, b)
-    layout = op.attr("layout", 0)
+    layout = op.attr("layout")
     t, batch = (x[1], x[0]) if layout else (x[0], x[1])
     if batch != 1:
         raise b.error(f"batch {batch}: ncnn's {cls.name[5:]} runs one sequence")
@@ -82,7 +82,7 @@ def _lower(
     params = {
         "num_output": hidden,
         "weight_data_size": int(weights["weight_xc"].size),
-        "direction": _DIRECTION[op.attr("direction", "forward")],
+        "direction": _DIRECTION[op.attr("direction")],
     }
     if cls is S.LSTMOp:
         params["hidden_size"] = hidden
@@ -109,7 +109,7 @@ class LSTMToLSTM(OnnxToNcnnPattern):
     OP = R.LSTMOp
 
     def convert(self, op: R.LSTMOp, b: LayerBuilder):
-        if op.attr("input_forget", 0):
+        if op.attr("input_forget"):
             raise b.error("input_forget (coupled input and forget gates) is not supported")
         if op.has_input(7):
             p = op.in_const(7)
@@ -133,7 +133,7 @@ class GRUToGRU(OnnxToNcnnPattern):
     OP = R.GRUOp
 
     def convert(self, op: R.GRUOp, b: LayerBuilder):
-        if not op.attr("linear_before_reset", 0):
+        if not op.attr("linear_before_reset"):
             raise b.error("GRU with linear_before_reset=0 is not supported (ncnn's GRU applies the reset gate after R·h)")
         w = const_input(op, b, 1, "W")
         r = const_input(op, b, 2, "R")
