@@ -311,3 +311,16 @@ def test_infer_mat_matches_ncnn(runtime_mats):
         elif rule != got:
             wrong.append(f"{_label(c)}: ncnn {got}, infer_mat {rule}")
     assert not wrong, f"{len(wrong)} of {len(CASES)} cases differ:\n" + "\n".join(wrong)
+
+
+def test_data_mat_keeps_rows_and_columns():
+    """A MatMul / Gemm operand keeps its last two axes even when 1; a leading batch of 1 of a
+    higher rank still goes (ncnn broadcasts a missing batch)."""
+    from ncc.dialects.ncnn.base import data_mat, mat_shape
+
+    assert mat_shape((1, 5)) == (5,)
+    assert data_mat((1, 5)) == (1, 5)
+    assert data_mat((4, 1)) == (4, 1)
+    assert data_mat((1, 1, 5)) == (1, 5)
+    assert data_mat((1, 4, 5)) == (4, 5)
+    assert data_mat((5,)) == (5,)
