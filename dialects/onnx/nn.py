@@ -530,6 +530,7 @@ class EinsumOp(OnnxOp):
     matmul / transpose / reduction equations into MatMul, Transpose and ReduceSum."""
 
     name = "onnx.Einsum"
+    OPSETS: ClassVar[tuple[int, int]] = (12, MAX_OPSET)
     Inputs = var_operand_def()
     Output = result_def()
     equation = prop_def(StringAttr)

@@ -257,7 +257,8 @@ def test_minus_one_dims_ask_for_input_shape(tmp_path: Path) -> None:
     path.parent.mkdir()
     onnx.save(_minus_one_model(), str(path))
     line = _assert_refused(path, tmp_path, "'x'", "?x3x?x?", "--input-shape x=Nx3xNxN")
-    assert "-1" not in line and "9223372036854775808" not in line
+    message = line.split("minus_one.onnx: ", 1)[1]  # the temp path may hold "-1"
+    assert "-1" not in message and "9223372036854775808" not in message
 
 
 def test_minus_one_dims_with_input_shape_compile(tmp_path: Path) -> None:
