@@ -126,7 +126,17 @@ def onnxruntime_reference(model: str | os.PathLike[str]) -> Callable[[dict], dic
 
         so = ort.SessionOptions()
         so.log_severity_level = 3
-        sess = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+        try:
+            sess = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - onnxruntime's own refusal of the file
+            # e.g. opset < 7, which ncc reads but onnxruntime does not run
+            text = str(e)
+            reason = text.rsplit(", Error ", 1)[-1] if ", Error " in text else text.split(" : ")[-1]
+            raise NccError(
+                f"onnxruntime cannot run the model to compare against ({reason.strip()}); "
+                "the ncnn files are written but unchecked",
+                file=str(model),
+            ) from None
         names = [o.name for o in sess.get_outputs()]
         return dict(zip(names, sess.run(names, inputs), strict=True))
 

@@ -480,3 +480,14 @@ def test_if_on_data_refused_by_name(tmp_path) -> None:
         compile_onnx(path, tmp_path / "out")
     assert e.value.node == "my_if" and e.value.op == "If"
     assert "known only at run time" in str(e.value) and "values of input 'x'" in str(e.value)
+
+
+def test_verify_names_a_model_onnxruntime_cannot_run(tmp_path) -> None:
+    """onnxruntime runs opset 7 and later: checking an opset-6 model says so, by name."""
+    from ncc.verify import onnxruntime_reference
+
+    m = model(6, [helper.make_node("Relu", ["x"], ["y"], consumed_inputs=[0])], {"x": (2, 3)})
+    path = tmp_path / "old.onnx"
+    onnx.save(m, str(path))
+    with pytest.raises(NccError, match="onnxruntime cannot run the model to compare against"):
+        onnxruntime_reference(path)({"x": rand(2, 3)})
