@@ -491,3 +491,17 @@ def test_verify_names_a_model_onnxruntime_cannot_run(tmp_path) -> None:
     onnx.save(m, str(path))
     with pytest.raises(NccError, match="onnxruntime cannot run the model to compare against"):
         onnxruntime_reference(path)({"x": rand(2, 3)})
+
+
+@pytest.mark.parametrize(
+    ("op_type", "first"),
+    [("LogSoftmax", 13), ("Hardmax", 13), ("Softmax", 13), ("TopK", 10), ("Resize", 11), ("LSTM", 7),
+     ("BatchNormalization", 14), ("Selu", 6), ("LRN", 1), ("InstanceNormalization", 6), ("Split", 13)],
+)  # fmt: skip
+def test_default_range_stops_at_a_change(op_type: str, first: int) -> None:
+    """An op class without OPSETS reads back only to the last change of interface: a changed
+    default (Softmax-family axis at 13), a removed attribute (consumed_inputs at 6, is_test,
+    output_sequence), an attribute that became an input (TopK k at 10), renamed inputs."""
+    from ncc.frontends.onnx import _default_opsets
+
+    assert _default_opsets(op_type, "") == (first, MAX_OPSET)
