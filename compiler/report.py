@@ -24,6 +24,8 @@ class ParamLayer:
     name: str
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    params: tuple[str, ...] = ()
+    """The `id=value` tokens after the blob names."""
 
 
 def param_layers(path: str | os.PathLike[str]) -> list[ParamLayer]:
@@ -35,19 +37,24 @@ def param_layers(path: str | os.PathLike[str]) -> list[ParamLayer]:
             continue
         nin, nout = int(tok[2]), int(tok[3])
         layers.append(
-            ParamLayer(tok[0], tok[1], tuple(tok[4 : 4 + nin]), tuple(tok[4 + nin : 4 + nin + nout]))
+            ParamLayer(tok[0], tok[1], tuple(tok[4 : 4 + nin]), tuple(tok[4 + nin : 4 + nin + nout]),
+                       tuple(tok[4 + nin + nout :]))
         )
     return layers
 
 
-def runs_on_vulkan(layer_type: str) -> bool:
-    """Whether ncnn has a Vulkan kernel for the layer type (unknown types: assumed not)."""
+def runs_on_vulkan(layer_type: str, params: tuple[str, ...] = ()) -> bool:
+    """Whether ncnn has a Vulkan kernel for the layer type (unknown types: assumed not); a
+    convolution with `dynamic_weight` set (in `params`, the line's `id=value` tokens) has none."""
     from ncc.dialects.ncnn import LAYERS_BY_TYPE
 
     if layer_type == "Input":
         return True
     cls = LAYERS_BY_TYPE.get(layer_type)
-    return bool(cls is not None and cls.VULKAN)
+    if cls is None or not cls.VULKAN:
+        return False
+    dynamic = cls.PARAMS.get("dynamic_weight")
+    return not (dynamic is not None and f"{dynamic.id}=1" in params)
 
 
 def ops_by_dialect(hist: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -69,7 +76,7 @@ def model_summary(param: str | os.PathLike[str], bin_path: str | os.PathLike[str
     hist: dict[str, int] = {}
     for layer in layers:
         hist[layer.type] = hist.get(layer.type, 0) + 1
-    fallback = [{"layer": la.name, "type": la.type} for la in layers if not runs_on_vulkan(la.type)]
+    fallback = [{"layer": la.name, "type": la.type} for la in layers if not runs_on_vulkan(la.type, la.params)]
     return {
         "layers": len(layers),
         "layer_histogram": dict(sorted(hist.items(), key=lambda kv: (-kv[1], kv[0]))),

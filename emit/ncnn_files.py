@@ -243,6 +243,8 @@ def layer_line(op: NcnnLayer, name: str, bottoms: list[str], tops: list[str]) ->
 def layer_weights(op: NcnnLayer, fp16: bool) -> bytes:
     """The layer's `.bin` bytes: its weights in load order, tagged where the loader reads a tag."""
     out = bytearray()
+    if not op.loads_weights():
+        return b""
     for w in op.WEIGHTS:
         arr = op.weight(w.name)
         if arr is None:

@@ -172,6 +172,11 @@ class NcnnLayer(IRDLOperation, ABC):
         would reject the inputs or compute something other than the op means."""
         return None
 
+    def loads_weights(self) -> bool:
+        """Whether ncnn's `load_model` reads the layer's weights from the .bin: not when
+        `dynamic_weight` is set (the convolutions then take weight and bias as bottoms)."""
+        return not ("dynamic_weight" in self.PARAMS and self.param("dynamic_weight"))
+
     def weight(self, key: str) -> np.ndarray | None:
         a = self.weights.data.get(key)
         return None if a is None else a.data.array

@@ -134,8 +134,40 @@ def _spatial_mat(shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(shape[1:])
 
 
+def _has_runtime_weight(op: OnnxOp) -> bool:
+    """W or B computed at run time (F.conv2d / F.conv_transpose2d with tensors as weights)."""
+    return any(op.has_input(i) and op.in_const(i) is None for i in (1, 2))
+
+
+def _dynamic_weight_conv(
+    op: OnnxOp, b: LayerBuilder, cls: type[NcnnLayer], params: dict[str, Any], x: Sequence[int]
+) -> SSAValue:
+    """ncnn's `dynamic_weight` form of Convolution / Deconvolution: the weight as a bottom
+    4-D Mat in torch's layout ((out, in, kh, kw), or (in, out, kh, kw) transposed, which
+    ncnn's Deconvolution reorders itself) and the bias as a 1-D bottom. Group 1 only; the
+    Vulkan kernels refuse dynamic weights, so these layers run on the CPU."""
+    spatial = len(x) - 2
+    if spatial not in (1, 2) or op.attr("group", 1) != 1:
+        raise b.error("a run-time weight or bias needs a 1-D / 2-D convolution with group 1 (ncnn dynamic_weight)")
+    w_shape = input_shape(op, b, 1)
+    w4 = (*w_shape[:2], *((1,) if spatial == 1 else ()), *w_shape[2:])
+    inputs = [_spatial_input(b, op.operands[0], x)]
+    for i, mat in ((1, w4), (2, (w4[1] if cls is N.DeconvolutionOp else w4[0],))):
+        if not op.has_input(i):
+            continue
+        value = op.in_const(i)
+        if value is not None:
+            inputs.append(b.memory_data(np.asarray(value, np.float32).reshape(mat), logical_for_mat(mat)))
+        else:
+            inputs.append(as_mat(b, op.operands[i], mat))
+    params = {**params, "dynamic_weight": 1, "bias_term": int(op.has_input(2)), "weight_data_size": 0}
+    out = op.out_shape()
+    return emit(b, cls, inputs, _spatial_mat(out), out, op.results[0].type, params)
+
+
 class ConvToConvolution(OnnxToNcnnPattern):
-    """Conv → Convolution (group 1), ConvolutionDepthWise (group > 1), Convolution3D (3-D)."""
+    """Conv → Convolution (group 1), ConvolutionDepthWise (group > 1), Convolution3D (3-D);
+    a run-time weight or bias → Convolution with dynamic_weight."""
 
     OP = onnx_nn.ConvOp
 
@@ -143,6 +175,9 @@ class ConvToConvolution(OnnxToNcnnPattern):
         check_float(op, b)
         x = input_shape(op, b)
         need_batch_one(b, x)
+        if _has_runtime_weight(op):
+            params = {"num_output": input_shape(op, b, 1)[0], **_conv_hw(op.geometry(), len(x) - 2)}
+            return _dynamic_weight_conv(op, b, N.ConvolutionOp, params, x)
         w = const_input(op, b, 1, "the weight W")
         bias = const_input(op, b, 2, "the bias B", required=False)
         out = op.out_shape()
@@ -187,6 +222,14 @@ class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
         check_float(op, b)
         x = input_shape(op, b)
         need_batch_one(b, x)
+        if _has_runtime_weight(op) and len(x) in (3, 4):
+            g = op.geometry()
+            params = {
+                "num_output": input_shape(op, b, 1)[1], **_conv_hw(g, len(x) - 2),
+                "output_pad_right": g.ceil_extra[-1],
+                "output_pad_bottom": g.ceil_extra[-2] if len(x) == 4 else 0,
+            }  # fmt: skip
+            return _dynamic_weight_conv(op, b, N.DeconvolutionOp, params, x)
         w = const_input(op, b, 1, "the weight W")
         bias = const_input(op, b, 2, "the bias B", required=False)
         out = op.out_shape()
@@ -368,6 +411,9 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
         alpha, beta = float(op.attr("alpha")), float(op.attr("beta"))
         trans_a, trans_b = op.attr("transA"), op.attr("transB")
         bconst = op.in_const(1)
+        if op.has_input(2) and op.in_const(2) is None and beta != 0.0:
+            # C computed at run time (torch.addmm, F.linear with a run-time bias): a Gemm bottom
+            return self._gemm_layer(op, b, m, n, k, alpha, beta, None, out, runtime_c=True)
         c = const_input(op, b, 2, "C", required=False)
         if bconst is not None and op.in_const(0) is None and not trans_a:
             w = np.asarray(bconst, dtype=np.float32)
@@ -386,7 +432,7 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
             return y
         return self._gemm_layer(op, b, m, n, k, alpha, beta, c, out)
 
-    def _gemm_layer(self, op, b: LayerBuilder, m, n, k, alpha, beta, c, out):
+    def _gemm_layer(self, op, b: LayerBuilder, m, n, k, alpha, beta, c, out, runtime_c: bool = False):
         if alpha == 0.0:
             raise b.error("Gemm with alpha=0 is not supported")
         params: dict[str, Any] = {
@@ -408,10 +454,27 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
             params.update(constantM=m, constantK=k)
         if "B" in weights:
             params.update(constantN=n, constantK=k)
-        params["constantC"] = 1
-        if c is None or beta == 0.0:
+        if runtime_c:
+            # ncnn picks the broadcast of a C bottom from its Mat: (1) scalar, (1, N) row,
+            # (M, 1) column, (M, N) full (a 1-D (N) Mat would be read as per-row when M == N)
+            params["beta"] = beta / alpha
+            cs = input_shape(op, b, 2)
+            if int(np.prod(cs)) == 1:
+                c_mat: tuple[int, ...] = (1,)
+            elif all(d == 1 for d in cs[:-1]) and cs[-1] == n:
+                c_mat = (1, n)
+            elif len(cs) == 2 and cs == (m, 1):
+                c_mat = (m, 1)
+            elif len(cs) == 2 and cs == (m, n):
+                c_mat = (m, n)
+            else:
+                raise b.error(f"C of shape {list(cs)} has no ncnn Gemm broadcast onto {[m, n]}")
+            inputs.append(as_mat(b, op.C, c_mat))
+        elif c is None or beta == 0.0:
+            params["constantC"] = 1
             params["constant_broadcast_type_C"] = -1
         else:
+            params["constantC"] = 1
             params["beta"] = beta / alpha
             params.update(constantM=m, constantN=n)
             if c.size == 1:

@@ -301,3 +301,59 @@ def test_einsum(tmp_path, name, export) -> None:
     g = torch.Generator().manual_seed(1)
     inputs = tuple(torch.randn(s, generator=g) for s in shapes)
     check_torch(Einsum(equation, weight), inputs, tmp_path / "m", export, expect)
+
+
+# --------------------------------------------------------------------------- run-time weights
+
+
+class RuntimeConv(nn.Module):
+    def forward(self, x, w, b):
+        return F.conv2d(x, w, b, padding=1)
+
+
+class RuntimeConvConstBias(nn.Module):
+    """A 1-D convolution by a run-time weight, its bias a parameter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.randn(6))
+
+    def forward(self, x, w):
+        return F.conv1d(x, w, self.bias, stride=2)
+
+
+class RuntimeDeconv(nn.Module):
+    def forward(self, x, w, b):
+        return F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1)
+
+
+class Addmm(nn.Module):
+    def forward(self, c, a, b):
+        return torch.addmm(c, a, b, beta=0.5, alpha=2.0)
+
+
+class RuntimeLinear(nn.Module):
+    def forward(self, x, w, b):
+        return F.linear(x, w, b)
+
+
+RUNTIME_WEIGHT = {
+    "conv2d": (RuntimeConv, [(1, 4, 8, 8), (6, 4, 3, 3), (6,)], "Convolution"),
+    "conv1d_const_bias": (RuntimeConvConstBias, [(1, 4, 9), (6, 4, 3)], "Convolution"),
+    "conv_transpose2d": (RuntimeDeconv, [(1, 4, 5, 5), (4, 6, 3, 3), (6,)], "Deconvolution"),
+    "addmm": (Addmm, [(4,), (3, 5), (5, 4)], "Gemm"),
+    "addmm_square": (Addmm, [(4,), (4, 5), (5, 4)], "Gemm"),
+    "linear": (RuntimeLinear, [(3, 4), (5, 4), (5,)], "Gemm"),
+}
+
+
+@pytest.mark.parametrize("export", ["torchscript", "dynamo"])
+@pytest.mark.parametrize("name", list(RUNTIME_WEIGHT))
+def test_runtime_weight(tmp_path, name, export) -> None:
+    """Conv / ConvTranspose with weights given at run time → ncnn's dynamic_weight layers;
+    Gemm with a run-time B and C (torch.addmm, F.linear) → ncnn Gemm with C as a bottom
+    (`addmm_square`: M == N, where a 1-D C would be read per row)."""
+    cls, shapes, expect = RUNTIME_WEIGHT[name]
+    g = torch.Generator().manual_seed(1)
+    inputs = tuple(torch.randn(s, generator=g) for s in shapes)
+    check_torch(cls(), inputs, tmp_path / "m", export, expect)

@@ -457,10 +457,11 @@ def _refuses(build, match):
 
 def test_refusals():
     def dyn_weight(args):
-        op = node(O.ConvOp, [args[0], args[1], NoValueOp().results[0]], (1, 4, 6, 6))
+        # a run-time weight is ncnn's dynamic_weight convolution, which has no groups
+        op = node(O.ConvOp, [args[0], args[1], NoValueOp().results[0]], (1, 4, 6, 6), {"group": 2})
         return [op.operands[2].owner, op], [op.results[0]]
 
-    _refuses(([t(1, 3, 8, 8), t(4, 3, 3, 3)], dyn_weight), "must be a constant")
+    _refuses(([t(1, 4, 8, 8), t(4, 2, 3, 3)], dyn_weight), "with group 1")
 
     def batch2(args):
         w = const(rand(4, 3, 3, 3))

@@ -110,3 +110,6 @@ def test_vulkan_flags():
     assert runs_on_vulkan("Input") and runs_on_vulkan("Convolution")
     assert not runs_on_vulkan("MatMul") and not runs_on_vulkan("Convolution3D")
     assert not runs_on_vulkan("NoSuchLayer")
+    # ncnn's Vulkan convolutions refuse dynamic_weight (param 19; 28 for Deconvolution)
+    assert not runs_on_vulkan("Convolution", ("0=6", "19=1"))
+    assert not runs_on_vulkan("Deconvolution", ("28=1",)) and runs_on_vulkan("Deconvolution", ("19=1",))
