@@ -18,6 +18,7 @@ DEFAULT = ",".join(
         "onnx-simplify",
         "onnx-check-static",
         "convert-onnx-to-ncnn",
+        "ncnn-materialize-outputs",
         "cse",
         "ncnn-fuse-activation",
         "ncnn-fold-reshapes",

@@ -111,6 +111,11 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return NcnnFoldReshapesPass
 
+    def ncnn_materialize_outputs():
+        from ncc.lowering.ncnn.materialize_outputs import NcnnMaterializeOutputsPass
+
+        return NcnnMaterializeOutputsPass
+
     def ncnn_insert_split():
         from ncc.lowering.ncnn.insert_split import NcnnInsertSplitPass
 
@@ -139,6 +144,7 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "ncnn-fuse-activation": ncnn_fuse_activation,
         "ncnn-fold-reshapes": ncnn_fold_reshapes,
         "ncnn-fp32-accumulation": ncnn_fp32_accumulation,
+        "ncnn-materialize-outputs": ncnn_materialize_outputs,
         "ncnn-insert-split": ncnn_insert_split,
         "ncnn-legalize": ncnn_legalize,
     }

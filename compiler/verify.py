@@ -116,7 +116,7 @@ def ncnn_feed(entry: Mapping, value: np.ndarray) -> np.ndarray:
             raise NccError(f"input '{entry['name']}' holds indices: integer values are needed")
         arr = np.ascontiguousarray(arr.astype(np.int32)).view(np.float32)
     else:
-        arr = arr.astype(np.float32)
+        arr = as_blob(arr, entry)
     return arr.reshape(entry["mat_shape"])
 
 
@@ -216,8 +216,34 @@ def outputs_by_name(manifest: dict, raw: Mapping[str, np.ndarray], mode: str) ->
                 f"ncnn {mode}: output '{entry['name']}' has {arr.size} values ({list(arr.shape)}), "
                 f"expected shape {list(shape)}"
             )
-        outs[entry["name"]] = arr.reshape(shape)
+        outs[entry["name"]] = as_manifest_dtype(arr.reshape(shape), entry)
     return outs
+
+
+FLOAT32_EXACT_INTEGERS = 2**24
+
+
+def as_manifest_dtype(arr: np.ndarray, entry: dict) -> np.ndarray:
+    """An output blob (ncnn's float32) as the tensor type the manifest names: booleans are the
+    non-zero values, integers the rounded ones."""
+    dtype = np.dtype(entry.get("dtype", "float32"))
+    if dtype.kind == "b":
+        return np.asarray(arr) != 0
+    if dtype.kind in "iu":
+        return np.rint(arr).astype(dtype)
+    return np.asarray(arr, dtype=dtype)
+
+
+def as_blob(arr: np.ndarray, entry: dict) -> np.ndarray:
+    """An input in the float32 the ncnn blob holds (`blob_dtype`); integers beyond ±2^24 have
+    no exact float32 and are refused."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind in "iu" and arr.size and np.abs(arr.astype(np.float64)).max() > FLOAT32_EXACT_INTEGERS:
+        raise NccError(
+            f"input '{entry['name']}' has {arr.dtype} values beyond ±2^24, which ncnn's float32 blob "
+            "cannot hold exactly"
+        )
+    return arr.astype(np.float32)
 
 
 def compare(ref: np.ndarray, got: np.ndarray) -> tuple[float, float]:

@@ -101,6 +101,8 @@ def _io_entry(onnx_name: str, blob: str, v: SSAValue, t: Attribute | None = None
         "name": onnx_name,
         "blob": blob,
         "dtype": str(numpy_dtype(t.element_type)),
+        # every ncnn blob holds float32: integers and booleans are fed and read as floats
+        "blob_dtype": "float32",
         "shape": list(shape),
         "mat_shape": list(mat_shape(shape)),
         "layout": "reshape",

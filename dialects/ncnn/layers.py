@@ -195,6 +195,39 @@ class ELUOp(KeepsMat, NcnnLayer):
 
 
 @irdl_op_definition
+class CELUOp(KeepsMat, NcnnLayer):
+    """x < 0: alpha * (exp(x / alpha) - 1); else x."""
+
+    name = "ncnn.CELU"
+    PARAMS: ClassVar = {"alpha": Param(0, 1.0, FLOAT)}
+
+
+@irdl_op_definition
+class SELUOp(KeepsMat, NcnnLayer):
+    """x < 0: (exp(x) - 1) * alpha * lambda; else x * lambda."""
+
+    name = "ncnn.SELU"
+    PARAMS: ClassVar = {"alpha": Param(0, 1.67326324, FLOAT), "lambda_": Param(1, 1.050700987, FLOAT)}
+
+
+@irdl_op_definition
+class ShrinkOp(KeepsMat, NcnnLayer):
+    """x < -lambd: x + bias; x > lambd: x - bias; else 0 (ONNX Shrink exactly)."""
+
+    name = "ncnn.Shrink"
+    PARAMS: ClassVar = {"bias": Param(0, 0.0, FLOAT), "lambd": Param(1, 0.5, FLOAT)}
+
+
+@irdl_op_definition
+class ThresholdOp(KeepsMat, NcnnLayer):
+    """x > threshold ? 1 : 0, an exact float comparison. No Vulkan kernel."""
+
+    name = "ncnn.Threshold"
+    VULKAN: ClassVar[bool] = False
+    PARAMS: ClassVar = {"threshold": Param(0, 0.0, FLOAT)}
+
+
+@irdl_op_definition
 class HardSigmoidOp(KeepsMat, NcnnLayer):
     name = "ncnn.HardSigmoid"
     PARAMS: ClassVar = {"alpha": Param(0, 0.2, FLOAT), "beta": Param(1, 0.5, FLOAT)}
@@ -258,7 +291,8 @@ class SoftmaxOp(KeepsMat, NcnnLayer):
 @irdl_op_definition
 class UnaryOpOp(KeepsMat, NcnnLayer):
     """op_type: 0 abs 1 neg 2 floor 3 ceil 4 square 5 sqrt 6 rsqrt 7 exp 8 log 9 sin 10 cos
-    11 tan 12 asin 13 acos 14 atan 15 reciprocal 16 tanh 17 log10 18 round 19 trunc."""
+    11 tan 12 asin 13 acos 14 atan 15 reciprocal 16 tanh 17 log10 18 round 19 trunc
+    20 sign 21 expm1 22 sinh 23 asinh 24 cosh 25 acosh 26 atanh 27 log1p (20-27: 2025+)."""
 
     name = "ncnn.UnaryOp"
     PARAMS: ClassVar = {"op_type": Param(0, 0)}
@@ -285,5 +319,5 @@ class DropoutOp(KeepsMat, NcnnLayer):
 LAYERS: list[type[NcnnLayer]] = [
     ReLUOp, BinaryOpOp, SplitOp, MemoryDataOp, ReshapeOp, ClipOp, SigmoidOp, TanHOp, ELUOp,
     HardSigmoidOp, HardSwishOp, GELUOp, MishOp, SwishOp, SoftplusOp, ErfOp, PReLUOp, SoftmaxOp,
-    UnaryOpOp, EltwiseOp, DropoutOp,
+    UnaryOpOp, EltwiseOp, DropoutOp, CELUOp, SELUOp, ShrinkOp, ThresholdOp,
 ]  # fmt: skip

@@ -492,6 +492,46 @@ class InstanceNormOp(KeepsMat, NcnnLayer):
 
 
 @irdl_op_definition
+class GroupNormOp(KeepsMat, NcnnLayer):
+    """Normalises each group of channels/group channels (c of a 3/4-D Mat, h of a 2-D Mat,
+    w of a 1-D Mat) over all their elements; gamma/beta per channel."""
+
+    name = "ncnn.GroupNorm"
+    PARAMS: ClassVar = {
+        "group": Param(0, 1),
+        "channels": Param(1, 0),
+        "eps": Param(2, 0.001, FLOAT),
+        "affine": Param(3, 1),
+    }
+    WEIGHTS: ClassVar = (Weight("gamma", False, optional=True), Weight("beta", False, optional=True))
+
+
+@irdl_op_definition
+class LRNOp(KeepsMat, NcnnLayer):
+    """region_type 0 (across channels): x * (bias + alpha / local_size * Σ x²)^-beta over the
+    channels q - local_size/2 … q + local_size/2 of a 3-D Mat (a window of local_size
+    channels only when local_size is odd)."""
+
+    name = "ncnn.LRN"
+    PARAMS: ClassVar = {
+        "region_type": Param(0, 0),
+        "local_size": Param(1, 5),
+        "alpha": Param(2, 1.0, FLOAT),
+        "beta": Param(3, 0.75, FLOAT),
+        "bias": Param(4, 1.0, FLOAT),
+    }
+
+
+@irdl_op_definition
+class CumulativeSumOp(KeepsMat, NcnnLayer):
+    """Inclusive running sum along a Mat axis (numpy order), in order. No Vulkan kernel."""
+
+    name = "ncnn.CumulativeSum"
+    VULKAN: ClassVar[bool] = False
+    PARAMS: ClassVar = {"axis": Param(0, 0)}
+
+
+@irdl_op_definition
 class InterpOp(NcnnLayer):
     """Resize of the h/w axes. nearest: src = min(int(dst * (in/out)), in-1) in float32;
     bilinear: half-pixel centres (align_corner 0) or corner-aligned (1)."""
@@ -598,5 +638,6 @@ class ReductionOp(NcnnLayer):
 LAYERS: list[type[NcnnLayer]] = [
     ConvolutionOp, ConvolutionDepthWiseOp, DeconvolutionOp, DeconvolutionDepthWiseOp,
     Convolution3DOp, Deconvolution3DOp, PoolingOp, Pooling3DOp, InnerProductOp, GemmOp,
-    MatMulOp, BatchNormOp, LayerNormOp, InstanceNormOp, InterpOp, ReductionOp,
+    MatMulOp, BatchNormOp, LayerNormOp, InstanceNormOp, InterpOp, ReductionOp, GroupNormOp,
+    LRNOp, CumulativeSumOp,
 ]  # fmt: skip

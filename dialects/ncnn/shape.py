@@ -22,6 +22,7 @@ from xdsl.irdl import irdl_op_definition
 from ncc.dialects.ncnn.base import (
     FLOAT,
     INTS,
+    KeepsMat,
     STR,
     Mat,
     MatRuleError,
@@ -335,6 +336,15 @@ class ReorgOp(NcnnLayer):
 
 
 @irdl_op_definition
+class FlipOp(KeepsMat, NcnnLayer):
+    """Reverses the Mat along `axes` (numpy order, batch-less). No Vulkan kernel."""
+
+    name = "ncnn.Flip"
+    VULKAN: ClassVar[bool] = False
+    PARAMS: ClassVar = {"axes": Param(0, [], INTS)}
+
+
+@irdl_op_definition
 class NoopOp(NcnnLayer):
     name = "ncnn.Noop"
 
@@ -351,4 +361,5 @@ def _three_d(layer: NcnnLayer, mat: Mat) -> tuple[int, int, int]:
 LAYERS: list[type[NcnnLayer]] = [
     PermuteOp, CropOp, SliceOp, ConcatOp, PaddingOp, FlattenOp, TileOp, ExpandDimsOp,
     SqueezeOp, PixelShuffleOp, ReorgOp, NoopOp,
+    FlipOp,
 ]  # fmt: skip

@@ -192,6 +192,150 @@ class IdentityOp(UnaryOp):
         return [x]
 
 
+class MathOp(UnaryOp):
+    """A unary math function with a numpy ufunc of the same meaning."""
+
+    UFUNC: ClassVar = None
+
+    def evaluate(self, x):
+        return [type(self).UFUNC(x).astype(x.dtype)]
+
+
+@irdl_op_definition
+class SinOp(MathOp):
+    name = "onnx.Sin"
+    UFUNC: ClassVar = np.sin
+
+
+@irdl_op_definition
+class CosOp(MathOp):
+    name = "onnx.Cos"
+    UFUNC: ClassVar = np.cos
+
+
+@irdl_op_definition
+class TanOp(MathOp):
+    name = "onnx.Tan"
+    UFUNC: ClassVar = np.tan
+
+
+@irdl_op_definition
+class AsinOp(MathOp):
+    name = "onnx.Asin"
+    UFUNC: ClassVar = np.arcsin
+
+
+@irdl_op_definition
+class AcosOp(MathOp):
+    name = "onnx.Acos"
+    UFUNC: ClassVar = np.arccos
+
+
+@irdl_op_definition
+class AtanOp(MathOp):
+    name = "onnx.Atan"
+    UFUNC: ClassVar = np.arctan
+
+
+@irdl_op_definition
+class SinhOp(MathOp):
+    name = "onnx.Sinh"
+    UFUNC: ClassVar = np.sinh
+
+
+@irdl_op_definition
+class CoshOp(MathOp):
+    name = "onnx.Cosh"
+    UFUNC: ClassVar = np.cosh
+
+
+@irdl_op_definition
+class AsinhOp(MathOp):
+    name = "onnx.Asinh"
+    UFUNC: ClassVar = np.arcsinh
+
+
+@irdl_op_definition
+class AcoshOp(MathOp):
+    name = "onnx.Acosh"
+    UFUNC: ClassVar = np.arccosh
+
+
+@irdl_op_definition
+class AtanhOp(MathOp):
+    name = "onnx.Atanh"
+    UFUNC: ClassVar = np.arctanh
+
+
+@irdl_op_definition
+class SignOp(MathOp):
+    name = "onnx.Sign"
+    UFUNC: ClassVar = np.sign
+
+
+@irdl_op_definition
+class SoftsignOp(UnaryOp):
+    name = "onnx.Softsign"
+
+    def evaluate(self, x):
+        return [(x / (1 + np.abs(x))).astype(x.dtype)]
+
+
+@irdl_op_definition
+class MishOp(UnaryOp):
+    name = "onnx.Mish"
+
+    def evaluate(self, x):
+        return [(x * np.tanh(np.log1p(np.exp(x)))).astype(x.dtype)]
+
+
+@irdl_op_definition
+class SeluOp(UnaryOp):
+    name = "onnx.Selu"
+    alpha = opt_prop_def(FloatAttr)
+    gamma = opt_prop_def(FloatAttr)
+
+    DEFAULT_ALPHA: ClassVar[float] = 1.67326319217681884765625
+    DEFAULT_GAMMA: ClassVar[float] = 1.05070102214813232421875
+
+    def evaluate(self, x):
+        a, g = self.attr("alpha", self.DEFAULT_ALPHA), self.attr("gamma", self.DEFAULT_GAMMA)
+        return [np.where(x > 0, g * x, g * (a * np.exp(x) - a)).astype(x.dtype)]
+
+
+@irdl_op_definition
+class CeluOp(UnaryOp):
+    name = "onnx.Celu"
+    alpha = opt_prop_def(FloatAttr)
+
+    def evaluate(self, x):
+        a = self.attr("alpha", 1.0)
+        return [(np.maximum(x, 0) + np.minimum(0, a * (np.exp(x / a) - 1))).astype(x.dtype)]
+
+
+@irdl_op_definition
+class ShrinkOp(UnaryOp):
+    """y = x + bias where x < -lambd, x - bias where x > lambd, else 0 (Hardshrink: bias 0;
+    Softshrink: bias = lambd)."""
+
+    name = "onnx.Shrink"
+    bias = opt_prop_def(FloatAttr)
+    lambd = opt_prop_def(FloatAttr)
+
+    def evaluate(self, x):
+        b, lam = self.attr("bias", 0.0), self.attr("lambd", 0.5)
+        return [np.where(x < -lam, x + b, np.where(x > lam, x - b, 0)).astype(x.dtype)]
+
+
+@irdl_op_definition
+class ThresholdedReluOp(UnaryOp):
+    name = "onnx.ThresholdedRelu"
+    alpha = opt_prop_def(FloatAttr)
+
+    def evaluate(self, x):
+        return [np.where(x > self.attr("alpha", 1.0), x, 0).astype(x.dtype)]
+
+
 @irdl_op_definition
 class SoftplusOp(UnaryOp):
     name = "onnx.Softplus"
@@ -295,6 +439,21 @@ class SoftmaxOp(OnnxOp):
         a = self.attr("axis")
         e = np.exp(x - x.max(axis=a, keepdims=True))
         return [(e / e.sum(axis=a, keepdims=True)).astype(x.dtype)]
+
+
+@irdl_op_definition
+class LogSoftmaxOp(UnaryOp):
+    """log(softmax(x)) along one axis (opset 13 semantics: `axis` alone, default -1)."""
+
+    name = "onnx.LogSoftmax"
+    OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (CoerceTo2D(before=13),)
+    axis = opt_prop_def(IntegerAttr)
+
+    def evaluate(self, x):
+        a = self.attr("axis", -1)
+        d = x - x.max(axis=a, keepdims=True)
+        return [(d - np.log(np.exp(d).sum(axis=a, keepdims=True))).astype(x.dtype)]
 
 
 @irdl_op_definition
@@ -404,6 +563,11 @@ class BinaryOp(OnnxOp):
     RESULT_BOOL: ClassVar[bool] = False
     OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (*CONSUMED_INPUTS, LegacyBroadcast(before=7))
+    ORDER: ClassVar[str | None] = None
+    """For the comparisons, the relation A ORDER B as a Python operator ('>', '>=', '<',
+    '<=', '=='); None for the other binary ops."""
+    LOGIC: ClassVar[str | None] = None
+    """For the logical ops on booleans: 'and', 'or', 'xor'."""
 
     def mat_cuts(self):
         return pointwise_cuts(self)
@@ -529,6 +693,7 @@ class PReluOp(BinaryOp):
 class EqualOp(BinaryOp):
     name = "onnx.Equal"
     RESULT_BOOL: ClassVar[bool] = True
+    ORDER: ClassVar[str | None] = "=="
 
     def evaluate(self, a, b):
         return [np.equal(a, b)]
@@ -538,6 +703,7 @@ class EqualOp(BinaryOp):
 class LessOp(BinaryOp):
     name = "onnx.Less"
     RESULT_BOOL: ClassVar[bool] = True
+    ORDER: ClassVar[str | None] = "<"
 
     def evaluate(self, a, b):
         return [np.less(a, b)]
@@ -549,6 +715,7 @@ class LessOrEqualOp(BinaryOp):
     OPSETS: ClassVar[tuple[int, int]] = (12, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = ()
     RESULT_BOOL: ClassVar[bool] = True
+    ORDER: ClassVar[str | None] = "<="
 
     def evaluate(self, a, b):
         return [np.less_equal(a, b)]
@@ -558,6 +725,7 @@ class LessOrEqualOp(BinaryOp):
 class GreaterOp(BinaryOp):
     name = "onnx.Greater"
     RESULT_BOOL: ClassVar[bool] = True
+    ORDER: ClassVar[str | None] = ">"
 
     def evaluate(self, a, b):
         return [np.greater(a, b)]
@@ -569,6 +737,7 @@ class GreaterOrEqualOp(BinaryOp):
     OPSETS: ClassVar[tuple[int, int]] = (12, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = ()
     RESULT_BOOL: ClassVar[bool] = True
+    ORDER: ClassVar[str | None] = ">="
 
     def evaluate(self, a, b):
         return [np.greater_equal(a, b)]
@@ -578,6 +747,7 @@ class GreaterOrEqualOp(BinaryOp):
 class AndOp(BinaryOp):
     name = "onnx.And"
     RESULT_BOOL: ClassVar[bool] = True
+    LOGIC: ClassVar[str | None] = "and"
 
     def evaluate(self, a, b):
         return [np.logical_and(a, b)]
@@ -587,9 +757,20 @@ class AndOp(BinaryOp):
 class OrOp(BinaryOp):
     name = "onnx.Or"
     RESULT_BOOL: ClassVar[bool] = True
+    LOGIC: ClassVar[str | None] = "or"
 
     def evaluate(self, a, b):
         return [np.logical_or(a, b)]
+
+
+@irdl_op_definition
+class XorOp(BinaryOp):
+    name = "onnx.Xor"
+    RESULT_BOOL: ClassVar[bool] = True
+    LOGIC: ClassVar[str | None] = "xor"
+
+    def evaluate(self, a, b):
+        return [np.logical_xor(a, b)]
 
 
 class VariadicOp(OnnxOp):
@@ -669,7 +850,9 @@ def _is_float(op: OnnxOp, i: int = 0) -> bool:
 OPS = [
     ReluOp, SigmoidOp, TanhOp, ErfOp, ExpOp, LogOp, SqrtOp, NegOp, AbsOp, ReciprocalOp,
     FloorOp, CeilOp, NotOp, IdentityOp, SoftplusOp, HardSwishOp, HardSigmoidOp, LeakyReluOp,
-    EluOp, GeluOp, SoftmaxOp, CastOp, ClipOp, DropoutOp,
+    EluOp, GeluOp, SoftmaxOp, LogSoftmaxOp, CastOp, ClipOp, DropoutOp,
+    SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp, AcoshOp, AtanhOp, SignOp,
+    SoftsignOp, MishOp, SeluOp, CeluOp, ShrinkOp, ThresholdedReluOp, XorOp,
     AddOp, SubOp, MulOp, DivOp, PowOp, ModOp, PReluOp, EqualOp, LessOp, LessOrEqualOp,
     GreaterOp, GreaterOrEqualOp, AndOp, OrOp, MaxOp, MinOp, SumOp, WhereOp,
 ]  # fmt: skip

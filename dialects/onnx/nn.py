@@ -680,6 +680,83 @@ class InstanceNormalizationOp(OnnxOp):
         return [(y * scale.reshape(shape) + b.reshape(shape)).astype(x.dtype)]
 
 
+@irdl_op_definition
+class GroupNormalizationOp(OnnxOp):
+    """Normalises each of `num_groups` groups of channels over all their elements. Opset 21
+    scales per channel (scale, bias of C); opset 18 per group (of num_groups): the operand's
+    length tells them apart, and `channel_affine` gives both as per-channel arrays."""
+
+    name = "onnx.GroupNormalization"
+    X = operand_def()
+    scale = operand_def()
+    bias = operand_def()
+    Y = result_def()
+    num_groups = opt_prop_def(IntegerAttr)
+    epsilon = opt_prop_def(FloatAttr)
+    stash_type = opt_prop_def(IntegerAttr)
+
+    def infer_types(self):
+        x = self.in_shape(0)
+        if x is not None:
+            if len(x) < 2:
+                raise self.error(f"input rank {len(x)} has no channel axis")
+            g = self.attr("num_groups")
+            if not g or x[1] % g:
+                raise self.error(f"{x[1]} channels do not split into {g} groups")
+        return same_as_input(self)
+
+    def channel_affine(self, scale: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c, g = self.in_shape(0)[1], self.attr("num_groups")
+        scale, bias = np.asarray(scale).reshape(-1), np.asarray(bias).reshape(-1)
+        if scale.size == c and bias.size == c:
+            return scale, bias
+        if scale.size == g and bias.size == g:
+            return np.repeat(scale, c // g), np.repeat(bias, c // g)
+        raise self.error(f"scale/bias of {scale.size}/{bias.size} values fit neither {c} channels nor {g} groups")
+
+    def evaluate(self, x, scale, bias):
+        g = self.attr("num_groups")
+        n, c = x.shape[:2]
+        xg = x.reshape(n, g, -1).astype(np.float32)
+        mean = xg.mean(axis=2, keepdims=True)
+        var = ((xg - mean) ** 2).mean(axis=2, keepdims=True)
+        y = ((xg - mean) / np.sqrt(var + self.attr("epsilon", 1e-5))).reshape(x.shape)
+        s, b = self.channel_affine(scale, bias)
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        return [(y * s.reshape(shape) + b.reshape(shape)).astype(x.dtype)]
+
+
+@irdl_op_definition
+class LRNOp(OnnxOp):
+    """Local response normalisation across channels: x / (bias + alpha/size · Σ x²)^beta over
+    the channels c − ⌊(size−1)/2⌋ … c + ⌈(size−1)/2⌉."""
+
+    name = "onnx.LRN"
+    X = operand_def()
+    Y = result_def()
+    alpha = opt_prop_def(FloatAttr)
+    beta = opt_prop_def(FloatAttr)
+    bias = opt_prop_def(FloatAttr)
+    size = opt_prop_def(IntegerAttr)
+
+    def infer_types(self):
+        x = self.in_shape(0)
+        if x is not None and len(x) < 3:
+            raise self.error(f"input rank {len(x)} has no spatial axes")
+        return same_as_input(self)
+
+    def evaluate(self, x):
+        size = self.attr("size")
+        lo, hi = (size - 1) // 2, -(-(size - 1) // 2)
+        sq = np.square(x)
+        c = x.shape[1]
+        total = np.zeros_like(x)
+        for ch in range(c):
+            total[:, ch] = sq[:, max(0, ch - lo) : min(c, ch + hi + 1)].sum(axis=1)
+        a, b, k = self.attr("alpha", 1e-4), self.attr("beta", 0.75), self.attr("bias", 1.0)
+        return [(x / (k + a / size * total) ** b).astype(x.dtype)]
+
+
 # ----------------------------------------------------------------------------- resize
 
 
@@ -784,7 +861,7 @@ class UpsampleOp(OnnxOp):
 OPS = [
     ConvOp, ConvTransposeOp, MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp, GlobalMaxPoolOp,
     GemmOp, MatMulOp, EinsumOp, BatchNormalizationOp, LayerNormalizationOp, InstanceNormalizationOp,
-    ResizeOp, UpsampleOp,
+    ResizeOp, UpsampleOp, GroupNormalizationOp, LRNOp,
 ]  # fmt: skip
 
 __all__ = [

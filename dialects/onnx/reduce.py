@@ -210,7 +210,42 @@ class ReduceLogSumExpOp(ReduceOp):
         return y if keepdims else np.squeeze(y, axis=axes)
 
 
+@irdl_op_definition
+class CumSumOp(OnnxOp):
+    """Running sum along `axis` (a constant input); `exclusive` leaves each element out of its
+    own sum, `reverse` runs from the end."""
+
+    name = "onnx.CumSum"
+    x = operand_def()
+    axis = operand_def()
+    y = result_def()
+    exclusive = opt_prop_def(IntegerAttr)
+    reverse = opt_prop_def(IntegerAttr)
+
+    def cum_axis(self) -> int | None:
+        shape, a = self.in_shape(0), self.in_const(1)
+        if shape is None or a is None:
+            return None
+        return norm_axis(int(np.asarray(a).reshape(-1)[0]), len(shape), self)
+
+    def infer_types(self):
+        return None if self.in_shape(0) is None else [self.x.type]
+
+    def evaluate(self, x, axis_in):
+        a = self.cum_axis()
+        if self.attr("reverse", 0):
+            x = np.flip(x, a)
+        y = np.cumsum(x, axis=a, dtype=x.dtype)
+        if self.attr("exclusive", 0):
+            head = np.zeros_like(np.take(x, [0], axis=a))
+            y = np.concatenate([head, np.take(y, range(x.shape[a] - 1), axis=a)], axis=a)
+        if self.attr("reverse", 0):
+            y = np.flip(y, a)
+        return [np.ascontiguousarray(y)]
+
+
 OPS = [
+    CumSumOp,
     ReduceSumOp, ReduceSumSquareOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp,
     ReduceL1Op, ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp,
 ]  # fmt: skip

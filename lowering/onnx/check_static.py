@@ -10,7 +10,8 @@ become an ncnn layer because it is not known at compile time.
   a model input's values), which no option can make static.
 - Indexing whose indices are computed at run time (Gather, GatherElements, ScatterND),
   which ncnn has no layer for.
-- A Where whose condition depends on data in a way that has no exact arithmetic form.
+
+(A Where on a condition computed from data is fine: `convert-onnx-to-ncnn` selects exactly.)
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from xdsl.ir import BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from ncc.dialects.common import NccError, numpy_dtype, op_location, static_shape
-from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx import tensor as T
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp
 from ncc.dialects.onnx.control import IfOp
@@ -153,13 +153,6 @@ def _check(op: OnnxOp) -> None:
                 "ncnn has no gather/scatter layer, so they must be constants: " + _why(op, [idx]),
                 **loc,
             )
-    if isinstance(op, E.WhereOp) and not isinstance(op.condition.owner, ConstantOp):
-        raise NccError(
-            f"Where on a condition computed from data (inputs {[list(s) for s in shapes if s is not None]}) "
-            "has no exact ncnn form; only where(x cmp k, …) with branches x, k or α·x "
-            "(ReLU / Clip / LeakyReLU) and constant masks are lowered",
-            **loc,
-        )
 
 
 @dataclass(frozen=True)

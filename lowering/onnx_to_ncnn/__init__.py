@@ -16,9 +16,9 @@ from ncc.lowering.dispatch import PatternTable, TypeDispatchPattern, register
 
 def populate_onnx_to_ncnn_patterns(table: PatternTable) -> PatternTable:
     """Register every default onnx → ncnn pattern into `table` (and return it)."""
-    from ncc.lowering.onnx_to_ncnn import attention, elementwise, embedding, layout, nn, recurrent, tensor
+    from ncc.lowering.onnx_to_ncnn import attention, elementwise, embedding, layout, logic, nn, recurrent, tensor
 
-    for module in (elementwise, nn, tensor, layout, recurrent, attention, embedding):
+    for module in (elementwise, logic, nn, tensor, layout, recurrent, attention, embedding):
         register(table, module.PATTERNS)
     return table
 

@@ -11,11 +11,12 @@ from typing import ClassVar
 import numpy as np
 from xdsl.ir import SSAValue
 
-from ncc.dialects.common import static_shape, tensor_type
+from ncc.dialects.common import numpy_dtype, static_shape, tensor_type
 from ncc.dialects.ncnn import layers as L
+from ncc.dialects.ncnn import nn as N
 from ncc.dialects.ncnn.base import mat_shape
 from ncc.dialects.onnx import elementwise as E
-from ncc.dialects.onnx.base import const_value
+from ncc.dialects.onnx.base import const_value, typed
 from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, logical_for_mat, reshape_params
 
 
@@ -36,6 +37,16 @@ class ActivationToLayer(OnnxToNcnnPattern):
         ),
         E.HardSwishOp: (L.HardSwishOp, lambda op: {"alpha": 1.0 / 6.0, "beta": 0.5}),
         E.GeluOp: (L.GELUOp, lambda op: {"fast_gelu": int(op.attr("approximate") == "tanh")}),
+        E.MishOp: (L.MishOp, lambda op: {}),
+        E.CeluOp: (L.CELUOp, lambda op: {"alpha": op.attr("alpha", 1.0)}),
+        E.SeluOp: (
+            L.SELUOp,
+            lambda op: {
+                "alpha": op.attr("alpha", E.SeluOp.DEFAULT_ALPHA),
+                "lambda_": op.attr("gamma", E.SeluOp.DEFAULT_GAMMA),
+            },
+        ),
+        E.ShrinkOp: (L.ShrinkOp, lambda op: {"bias": op.attr("bias", 0.0), "lambd": op.attr("lambd", 0.5)}),
     }
     OP = tuple(LAYERS)
 
@@ -45,9 +56,11 @@ class ActivationToLayer(OnnxToNcnnPattern):
 
 
 class UnaryToUnaryOp(OnnxToNcnnPattern):
+    # Asin / Acos are left out: Vulkan's asin (lavapipe) is 3e-4 off in fp32
     CODES: ClassVar = {
         E.AbsOp: 0, E.NegOp: 1, E.FloorOp: 2, E.CeilOp: 3, E.SqrtOp: 5, E.ExpOp: 7,
-        E.LogOp: 8, E.ReciprocalOp: 15,
+        E.LogOp: 8, E.SinOp: 9, E.CosOp: 10, E.TanOp: 11, E.AtanOp: 14, E.ReciprocalOp: 15,
+        E.SignOp: 20, E.SinhOp: 22, E.AsinhOp: 23, E.CoshOp: 24, E.AcoshOp: 25, E.AtanhOp: 26,
     }  # fmt: skip
     OP = tuple(CODES)
 
@@ -78,6 +91,59 @@ class SoftmaxToSoftmax(OnnxToNcnnPattern):
     def convert(self, op: E.SoftmaxOp, b: LayerBuilder):
         axis = b.axis(op.attr("axis"))
         return b.layer(L.SoftmaxOp, [op.X], op.Y.type, {"axis": axis, "fixbug0": 1})
+
+
+class LogSoftmaxToLayers(OnnxToNcnnPattern):
+    """log_softmax(x) = d - log(Σ exp(d)) with d = x - max(x), along the axis: the formula
+    onnxruntime evaluates, so large and very negative inputs stay finite."""
+
+    OP = E.LogSoftmaxOp
+
+    def convert(self, op: E.LogSoftmaxOp, b: LayerBuilder):
+        x = static_shape(op.X.type)
+        axis = b.axis(op.attr("axis", -1))
+        kept = list(mat_shape(x))
+        kept[axis] = 1
+        logical = list(x)
+        logical[op.attr("axis", -1)] = 1
+        reduce_type = tensor_type(logical, np.float32)
+        params = {"reduce_all": 0, "axes": [axis], "keepdims": 1, "fixbug0": 1}
+        mx = b.layer(N.ReductionOp, [op.X], reduce_type, {"operation": 4, **params})
+        d = b.layer(L.BinaryOpOp, [op.X, mx], op.Y.type, {"op_type": 1})
+        e = b.layer(L.UnaryOpOp, [d], op.Y.type, {"op_type": 7})
+        total = b.layer(N.ReductionOp, [e], reduce_type, {"operation": 0, **params})
+        log = b.layer(L.UnaryOpOp, [total], reduce_type, {"op_type": 8})
+        return b.layer(L.BinaryOpOp, [d, log], op.Y.type, {"op_type": 1})
+
+
+class SoftsignToLayers(OnnxToNcnnPattern):
+    """x / (1 + |x|), the same three float operations as onnxruntime."""
+
+    OP = E.SoftsignOp
+
+    def convert(self, op: E.SoftsignOp, b: LayerBuilder):
+        t = op.Y.type
+        a = b.layer(L.UnaryOpOp, [op.X], t, {"op_type": 0})
+        d = b.layer(L.BinaryOpOp, [a], t, {"op_type": 0, "with_scalar": 1, "b": 1.0})
+        return b.layer(L.BinaryOpOp, [op.X, d], t, {"op_type": 3})
+
+
+class ThresholdedReluToLayers(OnnxToNcnnPattern):
+    """x > alpha ? x : 0. For alpha >= 0: ReLU(Shrink(lambd=alpha)) (Shrink keeps |x| > alpha,
+    ReLU drops the negative side; -inf stays 0). For alpha < 0: max(x, alpha) · [x > alpha]
+    (the max keeps the product finite where the step is 0)."""
+
+    OP = E.ThresholdedReluOp
+
+    def convert(self, op: E.ThresholdedReluOp, b: LayerBuilder):
+        t = op.Y.type
+        alpha = float(op.attr("alpha", 1.0))
+        if alpha >= 0:
+            s = b.layer(L.ShrinkOp, [op.X], t, {"bias": 0.0, "lambd": alpha})
+            return b.layer(L.ReLUOp, [s], t)
+        kept = b.layer(L.BinaryOpOp, [op.X], t, {"op_type": 4, "with_scalar": 1, "b": alpha})
+        step = b.layer(L.ThresholdOp, [op.X], t, {"threshold": alpha})
+        return b.layer(L.BinaryOpOp, [kept, step], t, {"op_type": 2})
 
 
 class DropIdentity(OnnxToNcnnPattern):
@@ -128,7 +194,7 @@ def binary(b: LayerBuilder, code: int, lhs: SSAValue, rhs: SSAValue, out_shape: 
             tshape = static_shape(tensor.type)
             op_code = REVERSED.get(code, code) if flip else code
             v = b.layer(
-                L.BinaryOpOp, [tensor], tensor.type,
+                L.BinaryOpOp, [tensor], typed(tshape, out_type),
                 {"op_type": op_code, "with_scalar": 1, "b": float(scalar.reshape(-1)[0])},
             )  # fmt: skip
             if tuple(tshape) != tuple(out_shape):
@@ -175,6 +241,7 @@ class PowByConstant(OnnxToNcnnPattern):
     UNARY: ClassVar = {2.0: 4, 0.5: 5, -0.5: 6, -1.0: 15}  # square, sqrt, rsqrt, reciprocal
 
     def convert(self, op: E.PowOp, b: LayerBuilder):
+        refuse_integer_arithmetic(op, b)
         e = const_value(op.B)
         if e is None or e.size != 1 or const_value(op.A) is not None:
             return None
@@ -191,10 +258,23 @@ class PowByConstant(OnnxToNcnnPattern):
         return None
 
 
+def refuse_integer_arithmetic(op, b: LayerBuilder) -> None:
+    """Integer Add/Sub/Mul/Div/Pow/Sum on values known only at run time: ncnn computes in
+    float32, exact for integers only within ±2^24, and nothing bounds run-time values (integer
+    arithmetic on compile-time values has been folded before the conversion)."""
+    dtype = numpy_dtype(op.results[0].type.element_type)
+    if dtype.kind in "iu":
+        raise b.error(
+            f"{dtype} arithmetic on values known only at run time: ncnn computes in float32, "
+            "which is exact for integers only within ±2^24"
+        )
+
+
 class BinaryToBinaryOp(OnnxToNcnnPattern):
     OP = (E.AddOp, E.SubOp, E.MulOp, E.DivOp, E.PowOp)
 
     def convert(self, op, b: LayerBuilder):
+        refuse_integer_arithmetic(op, b)
         return binary(b, BINARY_CODES[type(op)], op.A, op.B, static_shape(op.C.type), op.C.type)
 
 
@@ -204,6 +284,8 @@ class VariadicToBinaryOps(OnnxToNcnnPattern):
     OP = (E.MaxOp, E.MinOp, E.SumOp)
 
     def convert(self, op, b: LayerBuilder):
+        if isinstance(op, E.SumOp):
+            refuse_integer_arithmetic(op, b)
         code = {E.MaxOp: 4, E.MinOp: 5, E.SumOp: 0}[type(op)]
         values = list(op.inputs)
         acc = values[0]
@@ -218,6 +300,9 @@ PATTERNS = [
     UnaryToUnaryOp(),
     ClipToClip(),
     SoftmaxToSoftmax(),
+    LogSoftmaxToLayers(),
+    SoftsignToLayers(),
+    ThresholdedReluToLayers(),
     DropIdentity(),
     PReluToPReLU(),
     BinaryToBinaryOp(),

@@ -292,11 +292,14 @@ class PoolToPooling(OnnxToNcnnPattern):
         out = op.out_shape()
         g = op.geometry()
         spatial = len(x) - 2
-        if any(d != 1 for d in g.dilations):
-            raise b.error(f"pooling dilations {list(g.dilations)} are not supported by ncnn")
         is_max = isinstance(op, onnx_nn.MaxPoolOp)
         if is_max and used(op.Indices):
             raise b.error("MaxPool's Indices output is not supported by ncnn")
+        if any(d != 1 for d in g.dilations):
+            if not is_max or spatial > 2:
+                raise b.error(f"{spatial}-D pooling with dilations {list(g.dilations)}: ncnn Pooling has no dilation")
+            res = self._dilated_max(b, op.X, x, g, out, op.Y.type)
+            return [res, None] if op.Indices is not None else res
         include_pad = 0
         padded_shape = None
         if not is_max and op.attr("count_include_pad"):
@@ -335,6 +338,52 @@ class PoolToPooling(OnnxToNcnnPattern):
         else:
             raise b.error(f"{spatial}-D pooling is not supported")
         return [res, None] if is_max and op.Indices is not None else res
+
+    @staticmethod
+    def _dilated_max(b: LayerBuilder, v: SSAValue, x, g: onnx_nn.Window, out, like) -> SSAValue:
+        """A dilated max pool, exactly: pad with -FLT_MAX (what ncnn's own max pooling pads
+        with), take the max over the kernel's taps one axis at a time (each tap a Crop of the
+        padded input, so every output position of stride 1 is computed), then keep every
+        stride-th position with a kernel-1 max Pooling."""
+        c = x[1]
+        spatial = list(x[2:]) if len(x) == 4 else [1, x[2]]
+        kernel = list(g.kernel) if len(x) == 4 else [1, g.kernel[0]]
+        dil = list(g.dilations) if len(x) == 4 else [1, g.dilations[0]]
+        stride = list(g.strides) if len(x) == 4 else [1, g.strides[0]]
+        begin = list(g.pads_begin) if len(x) == 4 else [0, g.pads_begin[0]]
+        end = list(g.pads_end) if len(x) == 4 else [0, g.pads_end[0]]
+        def t(plane: Sequence[int]) -> Attribute:
+            # the value with the result's Mat carries the result's logical type
+            mat = (c, *plane) if len(x) == 4 else (c, *plane)
+            return typed(out, like) if tuple(mat) == mat_shape(out) else typed(logical_for_mat(mat), like)
+
+        src = as_mat(b, v, (c, *spatial))
+        padded = [d + p + q for d, p, q in zip(spatial, begin, end, strict=True)]
+        if any(begin) or any(end):
+            pads = {"top": begin[0], "bottom": end[0], "left": begin[1], "right": end[1], "value": -L.FLT_MAX}
+            src = b.layer(S.PaddingOp, [src], t(padded), pads)
+        cur = list(padded)
+        o = list(g.out) if len(x) == 4 else [1, g.out[0]]
+        for axis in (1, 0):  # w, then h
+            if kernel[axis] == 1:
+                continue
+            span = (o[axis] - 1) * stride[axis] + 1
+            shape = list(cur)
+            shape[axis] = span
+            acc = None
+            for k in range(kernel[axis]):
+                lo = k * dil[axis]
+                tap = b.layer(S.CropOp, [src], t(shape), {"starts": [lo], "ends": [lo + span], "axes": [axis + 1]})
+                acc = tap if acc is None else b.layer(L.BinaryOpOp, [acc, tap], t(shape), {"op_type": 4})
+            src, cur = acc, shape
+        if cur != o:
+            params = {
+                "pooling_type": 0, "pad_mode": 1, "kernel_w": 1, "kernel_h": 1,
+                "stride_w": stride[1], "stride_h": stride[0],
+                "pad_left": 0, "pad_right": 0, "pad_top": 0, "pad_bottom": 0,
+            }  # fmt: skip
+            src = b.layer(N.PoolingOp, [src], t(o), params)
+        return b.reshape(src, out)
 
     @staticmethod
     def _zero_pad(b: LayerBuilder, v: SSAValue, x, padded, begin, end) -> SSAValue:
@@ -606,6 +655,84 @@ class InstanceNormalizationToInstanceNorm(OnnxToNcnnPattern):
         return emit(b, N.InstanceNormOp, [src], plane, x, op.output.type, params, weights)
 
 
+class GroupNormalizationToGroupNorm(OnnxToNcnnPattern):
+    """GroupNormalization → GroupNorm (groups of channels on c of a 3/4-D Mat, h of a 2-D
+    one), gamma/beta per channel (opset 18's per-group values repeated)."""
+
+    OP = onnx_nn.GroupNormalizationOp
+
+    def convert(self, op: onnx_nn.GroupNormalizationOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        need_batch_one(b, x)
+        gamma, beta = op.channel_affine(const_input(op, b, 1, "scale"), const_input(op, b, 2, "bias"))
+        params = {"group": op.attr("num_groups"), "channels": x[1], "eps": op.attr("epsilon", 1e-5), "affine": 1}
+        src, mat = op.X, tuple(x[1:])
+        if len(mat) > 4:
+            mat = (x[1], int(np.prod(x[2:-1])), x[-1])
+            src = as_mat(b, op.X, mat)
+        return emit(b, N.GroupNormOp, [src], mat, x, op.Y.type, params, {"gamma": gamma, "beta": beta})
+
+
+class LRNToLRN(OnnxToNcnnPattern):
+    """LRN → LRN across channels of a (C, H, W) Mat (other ranks reshaped). ncnn divides alpha
+    by local_size as ONNX does; its window is symmetric, so only odd sizes match."""
+
+    OP = onnx_nn.LRNOp
+
+    def convert(self, op: onnx_nn.LRNOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        need_batch_one(b, x)
+        size = int(op.attr("size"))
+        if size % 2 == 0:
+            raise b.error(f"size {size} is even: ONNX sums channels c-{(size - 1) // 2}..c+{size // 2}, "
+                          "ncnn LRN only a symmetric window")
+        params = {
+            "region_type": 0, "local_size": size, "alpha": op.attr("alpha", 1e-4),
+            "beta": op.attr("beta", 0.75), "bias": op.attr("bias", 1.0),
+        }  # fmt: skip
+        plane = (x[1], int(np.prod(x[2:-1])) if len(x) > 3 else 1, x[-1])
+        src = as_mat(b, op.X, plane)
+        return emit(b, N.LRNOp, [src], plane, x, op.Y.type, params)
+
+
+class CumSumToCumulativeSum(OnnxToNcnnPattern):
+    """CumSum → CumulativeSum along the Mat axis (a sequential sum, as onnxruntime's).
+    `exclusive`: the sum of [0, x0, …, x(n-2)] (a zero MemoryData concatenated before a Crop
+    of all but the last); `reverse`: Flip before and after."""
+
+    OP = onnx_reduce.CumSumOp
+
+    def convert(self, op: onnx_reduce.CumSumOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        a = op.cum_axis()
+        if a is None:
+            raise b.error("the axis must be a constant")
+        axis = b.axis(a)
+        mat = mat_shape(x)
+        t = op.y.type
+        v = op.x
+        if op.attr("reverse", 0):
+            v = b.layer(S.FlipOp, [v], t, {"axes": [axis]})
+        if op.attr("exclusive", 0) and x[a] > 1:
+            head_mat = tuple(1 if i == axis else d for i, d in enumerate(mat))
+            head = b.memory_data(np.zeros(head_mat, np.float32), logical_for_mat(head_mat))
+            body = list(x)
+            body[a] = x[a] - 1
+            body_v = b.layer(S.CropOp, [v], typed(body, t), {"starts": [0], "ends": [x[a] - 1], "axes": [axis]})
+            v = b.layer(S.ConcatOp, [head, body_v], t, {"axis": axis})
+            v = b.layer(N.CumulativeSumOp, [v], t, {"axis": axis})
+        elif op.attr("exclusive", 0):
+            v = b.memory_data(np.zeros(mat, np.float32), x)
+        else:
+            v = b.layer(N.CumulativeSumOp, [v], t, {"axis": axis})
+        if op.attr("reverse", 0):
+            v = b.layer(S.FlipOp, [v], t, {"axes": [axis]})
+        return v
+
+
 # ------------------------------------------------------------------------------ resize
 
 
@@ -787,6 +914,9 @@ PATTERNS = [
     BatchNormalizationToBatchNorm(),
     LayerNormalizationToLayerNorm(),
     InstanceNormalizationToInstanceNorm(),
+    GroupNormalizationToGroupNorm(),
+    LRNToLRN(),
+    CumSumToCumulativeSum(),
     ResizeToInterp(),
     ReduceToReduction(),
 ]

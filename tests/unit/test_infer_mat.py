@@ -72,7 +72,8 @@ C3 = (4, 9, 11)
 CASES: list[dict[str, Any]] = [
     # ---- per-element layers keep the Mat
     *[case(c, [m]) for c in (L.ReLUOp, L.SigmoidOp, L.TanHOp, L.ClipOp, L.ELUOp, L.HardSigmoidOp,
-                             L.HardSwishOp, L.GELUOp, L.MishOp, L.SwishOp, L.SoftplusOp, L.ErfOp)
+                             L.HardSwishOp, L.GELUOp, L.MishOp, L.SwishOp, L.SoftplusOp, L.ErfOp,
+                             L.CELUOp, L.SELUOp, L.ShrinkOp, L.ThresholdOp)
       for m in [(7,), (3, 5), C3, (2, 3, 4, 5)]],
     case(L.UnaryOpOp, [(2, 3, 4, 5)], {"op_type": 4}),
     case(L.DropoutOp, [(3, 5)]),
@@ -181,6 +182,11 @@ CASES: list[dict[str, Any]] = [
     case(N.LayerNormOp, [C3], {"affine_size": 11}, {"gamma": 11, "beta": 11}),
     case(N.LayerNormOp, [(3, 5)], {"affine_size": 5}, {"gamma": 5, "beta": 5}),
     case(N.InstanceNormOp, [C3], {"channels": 4}, {"gamma": 4, "beta": 4}),
+    case(N.GroupNormOp, [C3], {"group": 2, "channels": 4}, {"gamma": 4, "beta": 4}),
+    case(N.GroupNormOp, [(2, 4, 3, 5)], {"group": 2, "channels": 2}, {"gamma": 2, "beta": 2}),
+    case(N.LRNOp, [C3], {"local_size": 3}),
+    *[case(S.FlipOp, [m], {"axes": a}) for m, a in [((7,), [0]), ((3, 5), [0]), (C3, [1, 2]), ((2, 3, 4, 5), [3])]],
+    *[case(N.CumulativeSumOp, [m], {"axis": a}) for m, a in [((7,), 0), ((3, 5), 1), (C3, 0), ((2, 3, 4, 5), 2)]],
     # ---- Interp
     *[case(N.InterpOp, [m], p) for m, p in [
         (C3, {"resize_type": 2, "output_height": 5, "output_width": 17}), (C3, {"resize_type": 1, "height_scale": 2.0, "width_scale": 1.5}),

@@ -4,7 +4,7 @@
 // RUN: sed -n '/^\/\/ CASE: dims/,/^\/\/ END/p' %s | not ncc-opt -p onnx-check-static 2>&1 | filecheck %s --check-prefix=DIMS
 // RUN: sed -n '/^\/\/ CASE: data/,/^\/\/ END/p' %s | not ncc-opt -p onnx-check-static 2>&1 | filecheck %s --check-prefix=DATA
 // RUN: sed -n '/^\/\/ CASE: gather/,/^\/\/ END/p' %s | not ncc-opt -p onnx-check-static 2>&1 | filecheck %s --check-prefix=GATHER
-// RUN: sed -n '/^\/\/ CASE: where/,/^\/\/ END/p' %s | not ncc-opt -p onnx-check-static 2>&1 | filecheck %s --check-prefix=WHERE
+// RUN: sed -n '/^\/\/ CASE: where/,/^\/\/ END/p' %s | ncc-opt -p onnx-check-static | filecheck %s --check-prefix=WHERE
 
 // CASE: ok — static shapes, constant indices: unchanged.
 func.func @ok(%x: tensor<1x6xf32>) -> tensor<1x2xf32> {
@@ -40,7 +40,7 @@ func.func @gather(%x: tensor<1x6xf32>, %i: tensor<2xi64>) -> tensor<1x2xf32> att
 // END
 // GATHER: ncc-opt: error: node 'pick' (Gather): its indices are computed at run time (data [1, 6]); ncnn has no gather/scatter layer, so they must be constants: it depends on the values of input 'idx'
 
-// CASE: where — a condition on data with no exact arithmetic form.
+// CASE: where — a condition on data passes: the conversion selects exactly (onnx_to_ncnn/logic.py).
 func.func @where(%x: tensor<1x6xf32>) -> tensor<1x6xf32> {
   %z = "onnx.Constant"() <{value = dense<0.0> : tensor<f32>}> : () -> tensor<f32>
   %o = "onnx.Constant"() <{value = dense<1.0> : tensor<f32>}> : () -> tensor<f32>
@@ -49,4 +49,4 @@ func.func @where(%x: tensor<1x6xf32>) -> tensor<1x6xf32> {
   func.return %w : tensor<1x6xf32>
 }
 // END
-// WHERE: ncc-opt: error: node 'step' (Where): Where on a condition computed from data (inputs {{\[}}[1, 6], [], []]) has no exact ncnn form
+// WHERE: "onnx.Where"(%c, %o, %z)
