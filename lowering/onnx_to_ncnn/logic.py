@@ -167,7 +167,7 @@ class CastOnMat(OnnxToNcnnPattern):
         ) or (src == "f" and dst_dtype == numpy_dtype(op.input.type.element_type))
         if not keeps:
             return None
-        if any(isinstance(u.operation, func.ReturnOp) for u in op.output.uses):
+        if op.input.type != op.output.type and any(isinstance(u.operation, func.ReturnOp) for u in op.output.uses):
             return b.layer(S.NoopOp, [op.input], op.output.type)
         return [op.input]
 
