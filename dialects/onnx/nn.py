@@ -687,6 +687,7 @@ class GroupNormalizationOp(OnnxOp):
     length tells them apart, and `channel_affine` gives both as per-channel arrays."""
 
     name = "onnx.GroupNormalization"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     X = operand_def()
     scale = operand_def()
     bias = operand_def()
