@@ -261,11 +261,17 @@ class PerChannelSlope(Upgrade):
 class CoerceTo2D(Upgrade):
     """Softmax / LogSoftmax / Hardmax before opset 13 flatten the input to 2-D at `axis`
     (default 1) and normalise each row: Flatten(axis) → op(axis=-1) → Reshape back to the
-    input's shape."""
+    input's shape. Over the last axis (when the input's rank is known) only `axis` changes."""
 
     def apply(self, node, b):
         x, y = node.input(0), node.outputs[0]
         axis = node.attrs.pop("axis", 1)
+        rank = _rank(b, x)
+        if rank is not None and axis in (rank - 1, -1):
+            # over the last axis the 2-D view changes nothing: keep one op (so that later
+            # pattern rewrites, e.g. attention fusion, still see a plain Softmax)
+            node.attrs["axis"] = -1
+            return True
         flat = b.emit("Flatten", [x], {"axis": axis})
         shape = b.emit("Shape", [x])
         node.inputs[0] = flat

@@ -121,6 +121,15 @@ def test_softmax_before_13_flattens_at_axis(opset: int, axis: int | None) -> Non
         flat = x.reshape(int(np.prod(x.shape[:a])), -1)
         e = np.exp(flat - flat.max(1, keepdims=True))
         np.testing.assert_allclose(run_ir(m, {"x": x})[0], (e / e.sum(1, keepdims=True)).reshape(x.shape), rtol=1e-5)
+    last = axis is not None and axis in (2, -1)
+    assert types_of(m) == (["Softmax"] if last else ["Flatten", "Shape", "Softmax", "Reshape"])
+
+
+def test_softmax_before_13_over_the_last_axis_of_an_unranked_input() -> None:
+    """Without the rank at import, the last axis takes the general form too (exact)."""
+    m = model(11, [helper.make_node("Softmax", ["x"], ["y"], axis=-1)], {"x": None})
+    x = rand(2, 3, 4)
+    check(m, {"x": x})
     assert types_of(m) == ["Flatten", "Shape", "Softmax", "Reshape"]
 
 
