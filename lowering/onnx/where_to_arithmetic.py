@@ -1,6 +1,6 @@
 """`onnx-where-to-arithmetic`: Where (torch.where, masked_fill) in exact arithmetic forms.
 
-ncnn has no Where and no comparison layer. Two kinds of Where have an exact form:
+ncnn has no Where and no comparison layer. These kinds of Where have an exact form:
 
 - the condition compares data with a scalar constant, `cmp(x, k)` (through `Not` and no-op
   `Cast`s), and the branches are `x`, the same `k`, or `α·x`:
@@ -9,12 +9,14 @@ ncnn has no Where and no comparison layer. Two kinds of Where have an exact form
   `where(x ≥/> 0, x, α·x)` = LeakyReLU(α) (at x = 0 both branches are 0);
   `<`/`≤` conditions are the complement with the branches swapped, so
   `masked_fill(x < 0, 0.)` is ReLU and `where(x > 0, x, 0.1 * x)` is LeakyReLU(0.1);
+- hardshrink / softshrink: `where(|x| > λ, x, 0)` and `where(|x| > λ, x − sign(x)·λ, 0)`
+  (or `x > λ or x < −λ`) are one Shrink (see `shrink_form`);
 - the condition is a constant mask. A mask made of a few rectangles is left to
   `onnx-indexing-to-slices` (Slices and Concat, no arithmetic at all); any other mask m
   becomes `A·m + B·(1−m)`, with constant terms folded (`where(m, x, −inf)` is `x·m + B'`
   with B' = −inf off the mask, which stays exact since x·0 = 0 for finite x).
 
-Any other Where is left for the legality check to report.
+Any other Where is left to `convert-onnx-to-ncnn`, which selects exactly on a run-time mask.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import FloatAttr, ModuleOp, f32
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
@@ -116,6 +118,74 @@ def compare_form(op: E.WhereOp, b: OnnxBuilder) -> SSAValue | None:
     return None
 
 
+def _is_zero(v: SSAValue, x: SSAValue) -> bool:
+    """A branch that is 0 wherever it is selected: the constant 0, or x·0 (the dynamo
+    exporter's zero of x's type; −0 or 0, the same number, where |x| is finite)."""
+    if _scalar(v) == 0.0:
+        return True
+    owner = v.owner
+    if isinstance(owner, E.MulOp):
+        return any(a is x and _scalar(c) == 0.0 for a, c in ((owner.A, owner.B), (owner.B, owner.A)))
+    return False
+
+
+def _soft_shrunk(v: SSAValue, x: SSAValue, lambd: float) -> bool:
+    """v is x − sign(x)·λ (torch's softshrink as the dynamo exporter writes it)."""
+    owner = v.owner
+    if not isinstance(owner, E.SubOp) or owner.A is not x or not isinstance(owner.B.owner, E.MulOp):
+        return False
+    mul = owner.B.owner
+    for s, k in ((mul.A, mul.B), (mul.B, mul.A)):
+        if isinstance(s.owner, E.SignOp) and s.owner.X is x and _scalar(k) == lambd:
+            return True
+    return False
+
+
+def _outside(cond: SSAValue) -> tuple[SSAValue, float] | None:
+    """(x, λ) when `cond` is |x| > λ, or x > λ or x < −λ (λ ≥ 0)."""
+    c = condition(cond)
+    if c is not None:
+        v, sym, k = c
+        if sym == ">" and k >= 0 and isinstance(v.owner, E.AbsOp):
+            return v.owner.X, k
+        return None
+    owner = cond.owner
+    while isinstance(owner, E.CastOp) and owner.input.type == owner.output.type:
+        owner = owner.input.owner
+    if isinstance(owner, E.OrOp):
+        a, b = condition(owner.A), condition(owner.B)
+        if a is not None and b is not None and a[0] is b[0]:
+            sides = {a[1]: a[2], b[1]: b[2]}
+            if set(sides) == {">", "<"} and sides[">"] >= 0 and sides["<"] == -sides[">"]:
+                return a[0], sides[">"]
+    return None
+
+
+def shrink_form(op: E.WhereOp, b: OnnxBuilder) -> SSAValue | None:
+    """Hardshrink `where(|x| > λ, x, 0)` = Shrink(λ, bias 0) and softshrink
+    `where(|x| > λ, x − sign(x)·λ, 0)` = Shrink(λ, bias λ) (ncnn Shrink computes exactly
+    x ∓ bias outside [−λ, λ] and 0 inside), also written `where(|x| ≤ λ, 0, …)` or with
+    `x > λ or x < −λ`."""
+    pos, neg = op.X, op.Y
+    found = _outside(op.condition)
+    if found is None:
+        inside = condition(op.condition)
+        if inside is None or inside[1] != "<=" or not isinstance(inside[0].owner, E.AbsOp) or inside[2] < 0:
+            return None
+        found, pos, neg = (inside[0].owner.X, inside[2]), neg, pos
+    x, lambd = found
+    if static_shape(op.output.type) != static_shape(x.type) or not _is_zero(neg, x):
+        return None
+    if pos is x:
+        bias = 0.0
+    elif _soft_shrunk(pos, x, lambd):
+        bias = lambd
+    else:
+        return None
+    props = {"bias": FloatAttr(bias, f32), "lambd": FloatAttr(lambd, f32)}
+    return b.unary(E.ShrinkOp, x, props)
+
+
 def rectangles(mask: np.ndarray, limit: int) -> int:
     """How many uniform boxes a greedy axis-by-axis cut of `mask` gives (stops past limit)."""
     if mask.size == 0 or mask.all() or not mask.any():
@@ -165,7 +235,7 @@ def where_to_arithmetic(module: ModuleOp) -> bool:
         if not isinstance(op, E.WhereOp) or static_shape(op.output.type) is None:
             continue
         b = OnnxBuilder(InsertPoint.before(op), op.attributes.get("onnx_node"))
-        new = compare_form(op, b) or mask_form(op, b)
+        new = shrink_form(op, b) or compare_form(op, b) or mask_form(op, b)
         if new is None:
             for created in reversed(b.created):
                 created.detach()

@@ -423,3 +423,11 @@ def test_refusals_name_the_reason(tmp_path: Path) -> None:
     assert "size 4 is even" in _compile_error(_lrn(4), tmp_path / "b")
     pool = _maxpool((1, 2, 5, 5, 5), kernel_shape=[2, 2, 2], dilations=[2, 2, 2])
     assert "ncnn Pooling has no dilation" in _compile_error(pool, tmp_path / "c")
+
+
+@pytest.mark.parametrize("mode", EXPORTERS)
+def test_torch_shrinks_are_shrink_layers(ops_result, mode: str) -> None:
+    """Hardshrink (both exporters) and softshrink (dynamo: x − sign(x)·λ) are one Shrink each;
+    TorchScript's softshrink (a sum of two Wheres) goes through the exact run-time select."""
+    types = _types(ops_result, "Shrinks", mode)
+    assert types["Shrink"] == (2 if mode == "dynamo" else 1), types

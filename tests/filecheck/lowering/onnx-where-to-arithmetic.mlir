@@ -98,3 +98,28 @@ func.func @left(%x: tensor<1x4x4xf32>, %y: tensor<1x4x4xf32>) -> (tensor<1x4x4xf
 // CHECK-LABEL: func.func @left
 // CHECK:         %w = "onnx.Where"(%c, %x, %y)
 // CHECK:         %s = "onnx.Where"(%g, %o, %z)
+
+// -----
+
+// torch's hardshrink (dynamo: where(|x| <= λ, 0, x)) and softshrink (where(|x| > λ,
+// x - sign(x)·λ, x·0)): one Shrink each.
+func.func @shrink(%x: tensor<1x8xf32>) -> (tensor<1x8xf32>, tensor<1x8xf32>) {
+  %l = "onnx.Constant"() <{value = dense<0.5> : tensor<f32>}> : () -> tensor<f32>
+  %z = "onnx.Constant"() <{value = dense<0.0> : tensor<f32>}> : () -> tensor<f32>
+  %a = "onnx.Abs"(%x) : (tensor<1x8xf32>) -> tensor<1x8xf32>
+  %le = "onnx.LessOrEqual"(%a, %l) : (tensor<1x8xf32>, tensor<f32>) -> tensor<1x8xi1>
+  %h = "onnx.Where"(%le, %z, %x) : (tensor<1x8xi1>, tensor<f32>, tensor<1x8xf32>) -> tensor<1x8xf32>
+  %gt = "onnx.Greater"(%a, %l) : (tensor<1x8xf32>, tensor<f32>) -> tensor<1x8xi1>
+  %s = "onnx.Sign"(%x) : (tensor<1x8xf32>) -> tensor<1x8xf32>
+  %sl = "onnx.Mul"(%s, %l) : (tensor<1x8xf32>, tensor<f32>) -> tensor<1x8xf32>
+  %d = "onnx.Sub"(%x, %sl) : (tensor<1x8xf32>, tensor<1x8xf32>) -> tensor<1x8xf32>
+  %x0 = "onnx.Mul"(%x, %z) : (tensor<1x8xf32>, tensor<f32>) -> tensor<1x8xf32>
+  %w = "onnx.Where"(%gt, %d, %x0) : (tensor<1x8xi1>, tensor<1x8xf32>, tensor<1x8xf32>) -> tensor<1x8xf32>
+  func.return %h, %w : tensor<1x8xf32>, tensor<1x8xf32>
+}
+
+// CHECK-LABEL: func.func @shrink
+// CHECK:         %[[H:.*]] = "onnx.Shrink"(%x) <{bias = 0.000000e+00 : f32, lambd = 5.000000e-01 : f32}>
+// CHECK:         %[[W:.*]] = "onnx.Shrink"(%x) <{bias = 5.000000e-01 : f32, lambd = 5.000000e-01 : f32}>
+// CHECK-NOT:     onnx.Where
+// CHECK:         func.return %[[H]], %[[W]]
