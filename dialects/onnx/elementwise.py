@@ -274,6 +274,23 @@ class SignOp(MathOp):
 
 
 @irdl_op_definition
+class IsInfOp(OnnxOp):
+    name = "onnx.IsInf"
+    X = operand_def()
+    Y = result_def()
+    detect_negative = opt_prop_def(IntegerAttr)
+    detect_positive = opt_prop_def(IntegerAttr)
+
+    def infer_types(self):
+        s = self.in_shape(0)
+        return None if s is None else [typed(s, i1)]
+
+    def evaluate(self, x):
+        pos, neg = self.attr("detect_positive", 1), self.attr("detect_negative", 1)
+        return [(np.isposinf(x) & bool(pos)) | (np.isneginf(x) & bool(neg))]
+
+
+@irdl_op_definition
 class SoftsignOp(UnaryOp):
     name = "onnx.Softsign"
 
@@ -852,7 +869,7 @@ OPS = [
     FloorOp, CeilOp, NotOp, IdentityOp, SoftplusOp, HardSwishOp, HardSigmoidOp, LeakyReluOp,
     EluOp, GeluOp, SoftmaxOp, LogSoftmaxOp, CastOp, ClipOp, DropoutOp,
     SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp, AcoshOp, AtanhOp, SignOp,
-    SoftsignOp, MishOp, SeluOp, CeluOp, ShrinkOp, ThresholdedReluOp, XorOp,
+    SoftsignOp, MishOp, SeluOp, CeluOp, ShrinkOp, ThresholdedReluOp, XorOp, IsInfOp,
     AddOp, SubOp, MulOp, DivOp, PowOp, ModOp, PReluOp, EqualOp, LessOp, LessOrEqualOp,
     GreaterOp, GreaterOrEqualOp, AndOp, OrOp, MaxOp, MinOp, SumOp, WhereOp,
 ]  # fmt: skip

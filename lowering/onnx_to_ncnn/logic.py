@@ -182,6 +182,24 @@ class CastOnMat(OnnxToNcnnPattern):
         raise b.error(f"casts {op.input.type} to {dst_dtype}, which rounds; ncnn holds float32 only")
 
 
+class IsInfToStep(OnnxToNcnnPattern):
+    """IsInf: [x > FLT_MAX] (+inf), [−x > FLT_MAX] (−inf), [|x| > FLT_MAX] (both); no finite
+    float exceeds FLT_MAX."""
+
+    OP = E.IsInfOp
+
+    def convert(self, op: E.IsInfOp, b: LayerBuilder):
+        pos, neg = op.attr("detect_positive", 1), op.attr("detect_negative", 1)
+        t = _mask_type(op, op.Y)
+        if pos and neg:
+            return step(b, _unary(b, op.X, 0), L.FLT_MAX, t)
+        if pos:
+            return step(b, op.X, L.FLT_MAX, t)
+        if neg:
+            return step(b, _unary(b, op.X, 1), L.FLT_MAX, t)
+        return b.memory_data(np.zeros(static_shape(op.Y.type), np.float32), static_shape(op.Y.type))
+
+
 class WhereToSelect(OnnxToNcnnPattern):
     """Where(m, a, b) on a mask known only at run time (see the module docstring)."""
 
@@ -222,4 +240,4 @@ class WhereToSelect(OnnxToNcnnPattern):
         return binary(b, 5, branch, s, tuple(shape), None)
 
 
-PATTERNS = [CompareToSteps(), LogicToArithmetic(), CastOnMat(), WhereToSelect()]
+PATTERNS = [CompareToSteps(), LogicToArithmetic(), CastOnMat(), IsInfToStep(), WhereToSelect()]

@@ -256,6 +256,15 @@ ONNX_MODELS: dict[str, tuple[Callable[[], onnx.ModelProto], Callable[[], np.ndar
     "GroupNorm21": (lambda: _group_norm(21), lambda: grid()),
     "LRN": (lambda: _lrn(3), lambda: grid((1, 7, 5, 5))),
     "LRN5": (lambda: _lrn(5), lambda: grid((1, 7, 5, 5))),
+    "IsInf": (
+        lambda: _graph(
+            [helper.make_node("IsInf", ["x"], ["both"]),
+             helper.make_node("IsInf", ["x"], ["pos"], detect_negative=0),
+             helper.make_node("IsInf", ["x"], ["neg"], detect_positive=0)],
+            [_f("x")], [_i(n, SHAPE, TensorProto.BOOL) for n in ("both", "pos", "neg")], 13,
+        ),
+        lambda: grid(specials=True),
+    ),
     "IdentityOutput": (_identity_output, lambda: grid()),
     "ConstantOutput": (_constant_output, lambda: grid()),
     "Integers": (_integers, lambda: np.random.default_rng(0).integers(-8, 9, (1, 4, 6)).astype(np.int64)),
