@@ -282,6 +282,37 @@ class Deconvolution3DOp(_DeconvolutionMat, NcnnLayer):
     WEIGHTS: ClassVar = _CONV_WEIGHTS
 
 
+@irdl_op_definition
+class FoldOp(NcnnLayer):
+    """col2im: a (channels * kh * kw, L) Mat summed into (channels, output_h, output_w); the
+    block grid is what fits the padded output (`fold.cpp`)."""
+
+    name = "ncnn.Fold"
+    VULKAN: ClassVar[bool] = False
+    PARAMS: ClassVar = {
+        "kernel_w": Param(1, 0),
+        "kernel_h": Param(11, None),  # default: kernel_w
+        "dilation_w": Param(2, 1),
+        "dilation_h": Param(12, None),  # default: dilation_w
+        "stride_w": Param(3, 1),
+        "stride_h": Param(13, None),  # default: stride_w
+        "pad_left": Param(4, 0),
+        "pad_right": Param(15, None),  # default: pad_left
+        "pad_top": Param(14, None),  # default: pad_left
+        "pad_bottom": Param(16, None),  # default: pad_top
+        "output_w": Param(20, 0),
+        "output_h": Param(21, None),  # default: output_w
+    }
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        x = tuple(in_mats[0])
+        kw, kh = self.param("kernel_w"), self.param_or("kernel_h", "kernel_w")
+        if len(x) != 2 or x[0] % (kw * kh):
+            raise MatRuleError(f"Fold reads a (channels * {kh} * {kw}, L) Mat, got {list(x)}")
+        ow = self.param("output_w")
+        return [(x[0] // (kw * kh), self.param_or("output_h", "output_w"), ow)]
+
+
 _POOL_2D = {
     "pooling_type": Param(0, 0),  # 0 max, 1 avg
     "kernel_w": Param(1, 0),
@@ -637,7 +668,7 @@ class ReductionOp(NcnnLayer):
 
 LAYERS: list[type[NcnnLayer]] = [
     ConvolutionOp, ConvolutionDepthWiseOp, DeconvolutionOp, DeconvolutionDepthWiseOp,
-    Convolution3DOp, Deconvolution3DOp, PoolingOp, Pooling3DOp, InnerProductOp, GemmOp,
+    Convolution3DOp, Deconvolution3DOp, FoldOp, PoolingOp, Pooling3DOp, InnerProductOp, GemmOp,
     MatMulOp, BatchNormOp, LayerNormOp, InstanceNormOp, InterpOp, ReductionOp, GroupNormOp,
     LRNOp, CumulativeSumOp,
 ]  # fmt: skip

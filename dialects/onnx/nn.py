@@ -286,6 +286,32 @@ class ConvTransposeOp(OnnxOp):
         return [typed((x[0], w[1] * group, *g.out), self.X.type)]
 
 
+@irdl_op_definition
+class Col2ImOp(OnnxOp):
+    """Col2Im(input (N, C*prod(block), L), image_shape, block_shape) → (N, C, *image_shape):
+    sums each column's block back into the image (torch's F.fold)."""
+
+    name = "onnx.Col2Im"
+    input = operand_def()
+    image_shape = operand_def()
+    block_shape = operand_def()
+    output = result_def()
+    dilations = opt_prop_def(DenseArrayBase)
+    pads = opt_prop_def(DenseArrayBase)
+    strides = opt_prop_def(DenseArrayBase)
+
+    def infer_types(self):
+        x, image, block = self.in_shape(0), self.in_const(1), self.in_const(2)
+        if x is None or image is None or block is None:
+            return None
+        if len(x) != 3:
+            raise self.error(f"input rank {len(x)}, expected 3")
+        k = int(np.prod(block))
+        if x[1] % k:
+            raise self.error(f"input channels {x[1]} are not a multiple of the block size {k}")
+        return [typed((x[0], x[1] // k, *(int(d) for d in image)), self.input.type)]
+
+
 # ----------------------------------------------------------------------------- pooling
 
 
@@ -860,7 +886,7 @@ class UpsampleOp(OnnxOp):
 
 
 OPS = [
-    ConvOp, ConvTransposeOp, MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp, GlobalMaxPoolOp,
+    ConvOp, ConvTransposeOp, Col2ImOp, MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp, GlobalMaxPoolOp,
     GemmOp, MatMulOp, EinsumOp, BatchNormalizationOp, LayerNormalizationOp, InstanceNormalizationOp,
     ResizeOp, UpsampleOp, GroupNormalizationOp, LRNOp,
 ]  # fmt: skip

@@ -269,6 +269,36 @@ class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
         return emit(b, cls, [src], _spatial_mat(out), out, op.Y.type, params, weights)
 
 
+class Col2ImToFold(OnnxToNcnnPattern):
+    """Col2Im (F.fold) of a 2-D image → Fold, when the block grid ncnn derives from the padded
+    output size holds exactly the input's L columns."""
+
+    OP = onnx_nn.Col2ImOp
+
+    def convert(self, op: onnx_nn.Col2ImOp, b: LayerBuilder):
+        check_float(op, b)
+        x = input_shape(op, b)
+        need_batch_one(b, x)
+        image, block = op.in_const(1), op.in_const(2)
+        if image is None or block is None or len(image) != 2 or len(block) != 2:
+            raise b.error("only a 2-D image with constant image_shape and block_shape is supported")
+        (h, w), (kh, kw) = (int(d) for d in image), (int(d) for d in block)
+        dh, dw = op.attr("dilations") or (1, 1)
+        sh, sw = op.attr("strides") or (1, 1)
+        pt, pl, pb, pr = op.attr("pads") or (0, 0, 0, 0)
+        blocks = [((n + p0 + p1 - (d * (k - 1) + 1)) // s + 1)
+                  for n, p0, p1, d, k, s in ((h, pt, pb, dh, kh, sh), (w, pl, pr, dw, kw, sw))]  # fmt: skip
+        if blocks[0] * blocks[1] != x[2]:
+            raise b.error(f"{x[2]} columns do not form the {blocks[0]}x{blocks[1]} block grid of a {h}x{w} image")
+        params = {
+            "kernel_w": kw, "kernel_h": kh, "dilation_w": dw, "dilation_h": dh, "stride_w": sw, "stride_h": sh,
+            "pad_left": pl, "pad_right": pr, "pad_top": pt, "pad_bottom": pb, "output_w": w, "output_h": h,
+        }  # fmt: skip
+        src = as_mat(b, op.input, (x[1], x[2]))
+        out = op.out_shape()
+        return emit(b, N.FoldOp, [src], out[1:], out, op.output.type, params)
+
+
 # ------------------------------------------------------------------------------ pooling
 
 
@@ -907,6 +937,7 @@ class ReduceToReduction(OnnxToNcnnPattern):
 PATTERNS = [
     ConvToConvolution(),
     ConvTransposeToDeconvolution(),
+    Col2ImToFold(),
     PoolToPooling(),
     GlobalPoolToPooling(),
     GemmToInnerProduct(),

@@ -34,9 +34,11 @@ def layer_types(result) -> list[str]:
     return [line.split()[0] for line in lines]
 
 
-def check_torch(model: nn.Module, inputs: tuple, out: Path, export: str, expect: str | None) -> list[str]:
+def check_torch(
+    model: nn.Module, inputs: tuple, out: Path, export: str, expect: str | None, opset: int | None = None
+) -> list[str]:
     torch.manual_seed(0)
-    result = ncc.compile(model.eval(), inputs, out, export=export)
+    result = ncc.compile(model.eval(), inputs, out, export=export, opset=opset)
     assert_matches(ncc.verify(result))
     types = layer_types(result)
     if expect is not None:
@@ -357,3 +359,20 @@ def test_runtime_weight(tmp_path, name, export) -> None:
     g = torch.Generator().manual_seed(1)
     inputs = tuple(torch.randn(s, generator=g) for s in shapes)
     check_torch(cls(), inputs, tmp_path / "m", export, expect)
+
+
+# --------------------------------------------------------------------------- fold
+
+
+class Fold(nn.Module):
+    def forward(self, x):
+        return F.fold(x, output_size=(6, 7), kernel_size=(3, 2), padding=1, stride=2)
+
+
+@pytest.mark.parametrize("export", ["torchscript", "dynamo"])
+def test_fold_reaches_fold(tmp_path, export) -> None:
+    """F.fold (ONNX Col2Im) → ncnn Fold. (F.unfold exports as gathers ncc refuses by name.)"""
+    blocks = 3 * 4  # ((6 + 2 - 3) // 2 + 1) * ((7 + 2 - 2) // 2 + 1)
+    x = torch.randn(1, 5 * 3 * 2, blocks, generator=torch.Generator().manual_seed(1))
+    # Col2Im needs opset 18
+    check_torch(Fold(), (x,), tmp_path / "m", export, "Fold", opset=18 if export == "torchscript" else None)

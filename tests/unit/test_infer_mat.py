@@ -152,6 +152,8 @@ CASES: list[dict[str, Any]] = [
                             (1, 1, [(6, 8), (1, 5)] + [(1, 5)] * (cls is Q.LSTMOp), 2 + (cls is Q.LSTMOp)))],
     case(Q.LSTMOp, [(3, 4, 8)], {"num_output": 5, "weight_data_size": 160, "hidden_size": 5},
          {"weight_xc": 160, "bias_c": 20, "weight_hc": 100}, refused=True),
+    case(N.FoldOp, [(36, 9)], {"kernel_w": 3, "stride_w": 2, "pad_left": 1, "output_w": 6}),
+    case(N.FoldOp, [(8, 12)], {"kernel_w": 2, "kernel_h": 1, "output_w": 4, "output_h": 3}),
     case(Q.EmbedOp, [(7,)], {"num_output": 6, "input_dim": 10, "weight_data_size": 60}, {"weight": 60}),
     case(Q.SDPAOp, [(4, 9, 8), (4, 11, 8), (4, 11, 6)], {"scale": 0.5}),
     case(Q.SDPAOp, [(4, 9, 8), (1, 11, 8), (1, 11, 6)]),
