@@ -7,6 +7,8 @@
   Transpose (none if the product is the identity), a Reshape or Transpose to the same shape and
   order disappears, and an elementwise unary op moves above a single-use Reshape/Transpose so
   that the pairs the layout pass leaves around it meet and cancel.
+- LayerNorm written as ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div (and its affine Mul/Add)
+  becomes one LayerNormalization (`layernorm.py`).
 - Einsum equations that are matmuls, transposes and reductions become MatMul / Transpose /
   ReduceSum (`einsum.py`).
 - Dead ops (no users, no side effects) are removed.
@@ -48,6 +50,7 @@ from ncc.dialects.ncnn.base import fits_mat
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
 from ncc.dialects.onnx.traits import Elementwise
 from ncc.lowering.onnx.einsum import EinsumToMatMul
+from ncc.lowering.onnx.layernorm import FoldLayerNormAffine, FuseDecomposedLayerNorm
 
 
 class InlineConstantIf(RewritePattern):
@@ -238,6 +241,8 @@ class OnnxCanonicalizePass(ModulePass):
                     FoldTransposeChain(),
                     HoistUnaryAboveLayoutMove(),
                     EinsumToMatMul(),
+                    FuseDecomposedLayerNorm(),
+                    FoldLayerNormAffine(),
                 ],
                 dce_enabled=True,
             )

@@ -219,6 +219,14 @@ ATTENTION = {
 }
 
 
+def test_opset13_layernorm_and_attention(tmp_path) -> None:
+    """Below opset 17 TorchScript writes LayerNorm as ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/
+    Div/Mul/Add: fused back into LayerNorm, next to SDPA, with no Reduction left."""
+    x = torch.randn(1, 9, 32, generator=torch.Generator().manual_seed(1))
+    types = check_torch(VitBlock(sdpa=False), (x,), tmp_path / "m", "torchscript", "SDPA", opset=13)
+    assert types.count("LayerNorm") == 2 and "Reduction" not in types and "MatMul" not in types, types
+
+
 @pytest.mark.parametrize("export", ["torchscript", "dynamo"])
 @pytest.mark.parametrize("name", list(ATTENTION))
 def test_attention_reaches_sdpa(tmp_path, name, export) -> None:

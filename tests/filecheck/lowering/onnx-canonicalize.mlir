@@ -98,3 +98,30 @@ func.func @einsum_diagonal(%a: tensor<4x4xf32>) -> tensor<4xf32> {
 
 // CHECK-LABEL: func.func @einsum_diagonal
 // CHECK:         "onnx.Einsum"
+
+// -----
+
+// LayerNorm as TorchScript writes it below opset 17, with its affine Mul/Add: one
+// LayerNormalization whose Scale and B carry γ and β.
+func.func @layernorm(%x: tensor<1x5x8xf32>) -> tensor<1x5x8xf32> {
+  %ax = "onnx.Constant"() <{value = dense<-1> : tensor<1xi64>}> : () -> tensor<1xi64>
+  %two = "onnx.Constant"() <{value = dense<2.0> : tensor<f32>}> : () -> tensor<f32>
+  %eps = "onnx.Constant"() <{value = dense<1.0e-05> : tensor<f32>}> : () -> tensor<f32>
+  %g = "onnx.Constant"() <{value = dense<3.0> : tensor<8xf32>}> : () -> tensor<8xf32>
+  %b = "onnx.Constant"() <{value = dense<0.5> : tensor<8xf32>}> : () -> tensor<8xf32>
+  %m = "onnx.ReduceMean"(%x, %ax) <{keepdims = 1 : i64}> : (tensor<1x5x8xf32>, tensor<1xi64>) -> tensor<1x5x1xf32>
+  %d = "onnx.Sub"(%x, %m) : (tensor<1x5x8xf32>, tensor<1x5x1xf32>) -> tensor<1x5x8xf32>
+  %p = "onnx.Pow"(%d, %two) : (tensor<1x5x8xf32>, tensor<f32>) -> tensor<1x5x8xf32>
+  %v = "onnx.ReduceMean"(%p, %ax) <{keepdims = 1 : i64}> : (tensor<1x5x8xf32>, tensor<1xi64>) -> tensor<1x5x1xf32>
+  %a = "onnx.Add"(%v, %eps) : (tensor<1x5x1xf32>, tensor<f32>) -> tensor<1x5x1xf32>
+  %s = "onnx.Sqrt"(%a) : (tensor<1x5x1xf32>) -> tensor<1x5x1xf32>
+  %n = "onnx.Div"(%d, %s) : (tensor<1x5x8xf32>, tensor<1x5x1xf32>) -> tensor<1x5x8xf32>
+  %y1 = "onnx.Mul"(%n, %g) : (tensor<1x5x8xf32>, tensor<8xf32>) -> tensor<1x5x8xf32>
+  %y = "onnx.Add"(%y1, %b) : (tensor<1x5x8xf32>, tensor<8xf32>) -> tensor<1x5x8xf32>
+  func.return %y : tensor<1x5x8xf32>
+}
+
+// CHECK-LABEL: func.func @layernorm
+// CHECK-NOT:     onnx.ReduceMean
+// CHECK:         %[[Y:.*]] = "onnx.LayerNormalization"(%{{.*}}, %{{.*}}, %{{.*}}) <{axis = 2 : i64, epsilon = 1.000000e-05 : f32
+// CHECK-NEXT:    func.return %[[Y]]
