@@ -152,6 +152,7 @@ def test_softmax_13_is_read_as_is() -> None:
         (17, helper.make_node("ReduceL2", ["x"], ["y"], axes=[0, 2]), (2, 3, 4)),
         (17, helper.make_node("ReduceSumSquare", ["x"], ["y"], axes=[1]), (2, 3, 4)),
         (17, helper.make_node("ReduceLogSumExp", ["x"], ["y"], axes=[-1]), (2, 3, 4)),
+        (13, helper.make_node("ReduceLogSum", ["x"], ["y"], axes=[1]), (2, 3, 4)),
         (17, helper.make_node("ReduceMean", ["x"], ["y"], axes=[1, 2], keepdims=0), (2, 3, 4)),
         (13, helper.make_node("ReduceMax", ["x"], ["y"], axes=[1]), (2, 3, 4)),
         (11, helper.make_node("ReduceMin", ["x"], ["y"], axes=[-2]), (2, 3, 4)),
@@ -170,7 +171,8 @@ def test_softmax_13_is_read_as_is() -> None:
 )
 def test_attribute_becomes_input(opset: int, node, shape) -> None:
     m = model(opset, [node], {"x": shape}, outputs=tuple(node.output))
-    check(m, {"x": rand(*shape)})
+    x = rand(*shape)
+    check(m, {"x": np.abs(x) + 0.1 if node.op_type == "ReduceLogSum" else x})
     typed = [o for o in ops_of(m) if o.name == f"onnx.{node.op_type}"]
     assert len(typed) == 1
     assert not {"axes", "split", "starts", "ends", "pads", "value", "min", "max", "ratio"} & set(typed[0].properties)
