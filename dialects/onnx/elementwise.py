@@ -18,6 +18,7 @@ from ncc.dialects.onnx.versions import (
     AttrsToInputs,
     CastToByName,
     CoerceTo2D,
+    DefaultAttr,
     DropAttrs,
     LegacyBroadcast,
     PerChannelSlope,
@@ -204,72 +205,84 @@ class MathOp(UnaryOp):
 @irdl_op_definition
 class SinOp(MathOp):
     name = "onnx.Sin"
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UFUNC: ClassVar = np.sin
 
 
 @irdl_op_definition
 class CosOp(MathOp):
     name = "onnx.Cos"
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UFUNC: ClassVar = np.cos
 
 
 @irdl_op_definition
 class TanOp(MathOp):
     name = "onnx.Tan"
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UFUNC: ClassVar = np.tan
 
 
 @irdl_op_definition
 class AsinOp(MathOp):
     name = "onnx.Asin"
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UFUNC: ClassVar = np.arcsin
 
 
 @irdl_op_definition
 class AcosOp(MathOp):
     name = "onnx.Acos"
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UFUNC: ClassVar = np.arccos
 
 
 @irdl_op_definition
 class AtanOp(MathOp):
     name = "onnx.Atan"
+    OPSETS: ClassVar[tuple[int, int]] = (7, MAX_OPSET)
     UFUNC: ClassVar = np.arctan
 
 
 @irdl_op_definition
 class SinhOp(MathOp):
     name = "onnx.Sinh"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     UFUNC: ClassVar = np.sinh
 
 
 @irdl_op_definition
 class CoshOp(MathOp):
     name = "onnx.Cosh"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     UFUNC: ClassVar = np.cosh
 
 
 @irdl_op_definition
 class AsinhOp(MathOp):
     name = "onnx.Asinh"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     UFUNC: ClassVar = np.arcsinh
 
 
 @irdl_op_definition
 class AcoshOp(MathOp):
     name = "onnx.Acosh"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     UFUNC: ClassVar = np.arccosh
 
 
 @irdl_op_definition
 class AtanhOp(MathOp):
     name = "onnx.Atanh"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     UFUNC: ClassVar = np.arctanh
 
 
 @irdl_op_definition
 class SignOp(MathOp):
     name = "onnx.Sign"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     UFUNC: ClassVar = np.sign
 
 
@@ -293,6 +306,7 @@ class IsInfOp(OnnxOp):
 @irdl_op_definition
 class SoftsignOp(UnaryOp):
     name = "onnx.Softsign"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
 
     def evaluate(self, x):
         return [(x / (1 + np.abs(x))).astype(x.dtype)]
@@ -301,6 +315,7 @@ class SoftsignOp(UnaryOp):
 @irdl_op_definition
 class MishOp(UnaryOp):
     name = "onnx.Mish"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
 
     def evaluate(self, x):
         return [(x * np.tanh(np.log1p(np.exp(x)))).astype(x.dtype)]
@@ -309,6 +324,13 @@ class MishOp(UnaryOp):
 @irdl_op_definition
 class SeluOp(UnaryOp):
     name = "onnx.Selu"
+    OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
+    # Selu-1: consumed_inputs, and defaults written with fewer digits
+    UPGRADES: ClassVar[tuple[Upgrade, ...]] = (
+        *CONSUMED_INPUTS,
+        DefaultAttr(before=6, name="alpha", value=1.6732),
+        DefaultAttr(before=6, name="gamma", value=1.0507),
+    )
     alpha = opt_prop_def(FloatAttr)
     gamma = opt_prop_def(FloatAttr)
 
@@ -323,6 +345,7 @@ class SeluOp(UnaryOp):
 @irdl_op_definition
 class CeluOp(UnaryOp):
     name = "onnx.Celu"
+    OPSETS: ClassVar[tuple[int, int]] = (12, MAX_OPSET)
     alpha = opt_prop_def(FloatAttr)
 
     def evaluate(self, x):
@@ -336,6 +359,7 @@ class ShrinkOp(UnaryOp):
     Softshrink: bias = lambd)."""
 
     name = "onnx.Shrink"
+    OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
     bias = opt_prop_def(FloatAttr)
     lambd = opt_prop_def(FloatAttr)
 
@@ -347,6 +371,7 @@ class ShrinkOp(UnaryOp):
 @irdl_op_definition
 class ThresholdedReluOp(UnaryOp):
     name = "onnx.ThresholdedRelu"
+    OPSETS: ClassVar[tuple[int, int]] = (10, MAX_OPSET)
     alpha = opt_prop_def(FloatAttr)
 
     def evaluate(self, x):

@@ -759,6 +759,7 @@ class LRNOp(OnnxOp):
     the channels c − ⌊(size−1)/2⌋ … c + ⌈(size−1)/2⌉."""
 
     name = "onnx.LRN"
+    OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     X = operand_def()
     Y = result_def()
     alpha = opt_prop_def(FloatAttr)

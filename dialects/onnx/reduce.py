@@ -216,6 +216,7 @@ class CumSumOp(OnnxOp):
     own sum, `reverse` runs from the end."""
 
     name = "onnx.CumSum"
+    OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
     x = operand_def()
     axis = operand_def()
     y = result_def()

@@ -516,3 +516,10 @@ def test_default_range_stops_at_a_change(op_type: str, first: int) -> None:
     from ncc.frontends.onnx import _default_opsets
 
     assert _default_opsets(op_type, "") == (first, MAX_OPSET)
+
+
+def test_selu_1_defaults_and_consumed_inputs() -> None:
+    x = rand(2, 3)
+    m = model(5, [helper.make_node("Selu", ["x"], ["y"], consumed_inputs=[0])], {"x": x.shape})
+    want = 1.0507 * np.where(x > 0, x, 1.6732 * (np.exp(x) - 1))
+    np.testing.assert_allclose(run_ir(m, {"x": x})[0], want, rtol=1e-5)
