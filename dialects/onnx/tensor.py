@@ -847,6 +847,31 @@ class PadOp(OnnxOp):
             raise self.error(f"Pad gives a negative dim {out}")
         return [typed(out, self.data.type)]
 
+    def mat_cuts(self):
+        s = self.in_shape(0)
+        amounts = None if s is None else self.amounts(len(s))
+        if amounts is None:
+            return None
+        return len(s), around([a for a, pair in enumerate(amounts) if any(pair)])
+
+    def mat_data(self):
+        return (0,)
+
+    def regroup(self, b, groups, data):
+        amounts = self.amounts(groups[-1][1])
+        merged = [(0, 0)] * len(groups)
+        for a, pair in enumerate(amounts):
+            if any(pair):
+                merged[group_of(groups, a)] = pair
+        pads = [lo for lo, _ in merged] + [hi for _, hi in merged]
+        out = [d + lo + hi for d, (lo, hi) in zip(static_shape(data[0].type), merged, strict=True)]
+        new = PadOp.create(
+            operands=[data[0], b.ints(pads), self.constant_value, b.novalue()],
+            result_types=[typed(out, self.output.type)],
+            properties=dict(self.properties),
+        )
+        return b.add(new).results
+
     def evaluate(self, x, pads, value, axes):
         amounts = pad_amounts(self, x.ndim, _ints(pads), _ints(axes))
         # negative pads crop first; then the positive part is padded

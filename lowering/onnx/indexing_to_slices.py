@@ -513,6 +513,29 @@ class Planner:
         return ConcatNode(1 + sum(c.cost for c in children), axis, children)
 
 
+def periodic_split(ids: np.ndarray, planner: Planner) -> tuple[int, int] | None:
+    """(axis, period): the first axis, and its smallest proper period p, along which the id
+    map repeats: cut into blocks of p, every block takes its elements from the same sources
+    at one uniform id step from the previous block. None when no axis repeats."""
+
+    def repeats(k: int, p: int) -> bool:
+        n = ids.shape[k]
+        split = (*ids.shape[:k], n // p, p, *ids.shape[k + 1 :])
+        if not (np.diff(planner.src.reshape(split), axis=k) == 0).all():
+            return False
+        data = np.take(planner.data.reshape(split), range(1, n // p), axis=k)
+        steps = np.diff(ids.reshape(split), axis=k)[data]
+        return bool(steps.size) and bool((steps == steps.reshape(-1)[0]).all()) and steps.reshape(-1)[0] > 0
+
+    for k, n in enumerate(ids.shape):
+        if n < 4 or repeats(k, 1):  # an axis that is uniform as it is needs no fold
+            continue
+        for p in range(2, n // 2 + 1):
+            if n % p == 0 and repeats(k, p):
+                return k, p
+    return None
+
+
 def _is_nan(v: object) -> bool:
     try:
         return bool(np.isnan(v))
@@ -596,8 +619,21 @@ def rewrite_region(region: list[Operation]) -> bool:
             if r not in hard_dep or r not in leaving:
                 continue
             cause = hard_dep[r]
-            planner = Planner(idmap.env[r], idmap)
-            node = planner.plan(tuple(slice(0, d) for d in idmap.env[r].shape))
+            ids = idmap.env[r]
+            planner = Planner(ids, idmap)
+            node = planner.plan(tuple(slice(0, d) for d in ids.shape))
+            # a map that repeats along an axis (a shift inside each group of frames) is
+            # planned once on the (repeats, period) view: its cost no longer grows with
+            # the number of repeats; the result is reshaped back
+            folded = None
+            period = periodic_split(ids, planner)
+            if period is not None:
+                k, p = period
+                split = (*ids.shape[:k], ids.shape[k] // p, p, *ids.shape[k + 1 :])
+                planner2 = Planner(ids.reshape(split), idmap)
+                node2 = planner2.plan(tuple(slice(0, d) for d in split))
+                if node2 is not None and (node is None or node2.cost + 1 < node.cost):
+                    node, planner, folded = node2, planner2, ids.shape
             loc = op_location(cause)
             if node is None:
                 raise NccError(
@@ -613,6 +649,8 @@ def rewrite_region(region: list[Operation]) -> bool:
                 )
             b = OnnxBuilder(InsertPoint.after(op), cause.attributes.get("onnx_node"))
             new = _emit(node, planner, b, numpy_dtype(r.type.element_type))
+            if folded is not None:
+                new = b.reshape(new, folded)
             if new is r:
                 continue
             # users outside the region only: region ops die with the region

@@ -69,13 +69,80 @@ class LayerBuilder:
                 return v
         return self.layer(L.ReshapeOp, [v], t, reshape_params(mat_shape(shape)))
 
-    # ---------------------------------------------------------------- axes
-    def axis(self, logical_axis: int, v: SSAValue | None = None) -> int:
-        """The Mat axis (numpy order, batch-less) of a logical axis of `v` (default: input 0)."""
-        v = self.op.operands[0] if v is None else v
+    # ---------------------------------------------------------------- Mat rules
+    # The one place patterns turn logical shapes into Mats: read an operand in the Mat a layer
+    # needs, type a layer's result by the Mat it produces, and come back to the logical shape.
+    # (After `onnx-layout-assign` every tensor a pattern sees has a Mat axis per logical axis,
+    # a leading 1 aside, which `check_fits_mat` enforces.)
+
+    def read(self, v: SSAValue, mat: Sequence[int]) -> SSAValue:
+        """`v` as a value whose Mat is `mat` (a Reshape unless it already is)."""
         shape = static_shape(v.type)
+        if shape is not None and mat_shape(shape) == tuple(mat):
+            return v
+        return self.reshape(v, logical_for_mat(mat))
+
+    def read_rank(self, v: SSAValue, rank: int) -> SSAValue:
+        """`v` with a Mat of `rank` = its logical rank (a dropped leading 1 put back), for a
+        layer whose other operands keep that axis (Concat, Tile, BinaryOp)."""
+        s = static_shape(v.type)
+        if s is None:
+            raise self.error(f"needs static shapes (got {v.type})")
+        if len(mat_shape(s)) == rank:
+            return v
+        if len(s) != rank:
+            raise self.error(f"cannot give {list(s)} a Mat of rank {rank}")
+        arr = const_value(v)
+        if arr is not None:
+            return self.memory_data(arr, [1, *s])
+        return self.reshape(v, [1, *s])
+
+    def result_type(self, like: Attribute, mat: Sequence[int], logical: Sequence[int]) -> TensorType:
+        """The type of a layer result holding the values of logical shape `logical` in the Mat
+        `mat` ncnn produces: `logical` when that is its Mat, else a carrier type whose Mat is
+        `mat` (`settle` then reshapes it)."""
+        if mat_shape(logical) == tuple(mat):
+            return TensorType(like.element_type, list(logical))
+        return self.carrier(like, mat)
+
+    def carrier(self, like: Attribute, mat: Sequence[int]) -> TensorType:
+        """A logical type whose Mat is exactly `mat` (for intermediate values only)."""
+        return TensorType(like.element_type, [1, *mat])
+
+    def settle(self, v: SSAValue, logical: Sequence[int]) -> SSAValue:
+        """`v` (its Mat holds the values of `logical` in C order) as a value of type `logical`."""
+        if static_shape(v.type) == tuple(logical):
+            return v
+        return self.reshape(v, logical)
+
+    def produce(
+        self,
+        cls: type[NcnnLayer],
+        inputs: Sequence[SSAValue],
+        mat: Sequence[int],
+        logical: Sequence[int],
+        like: Attribute,
+        params: dict[str, Any] | None = None,
+        weights: dict[str, np.ndarray] | None = None,
+    ) -> SSAValue:
+        """A layer that produces the Mat `mat`, as a value of the logical shape `logical`."""
+        mat = tuple(int(d) for d in mat)
+        if mat == mat_shape(logical):
+            return self.layer(cls, inputs, TensorType(like.element_type, list(logical)), params, weights)
+        y = self.layer(cls, inputs, TensorType(like.element_type, list(logical_for_mat(mat))), params, weights)
+        return self.reshape(y, logical)
+
+    def axis(self, logical_axis: int, v: SSAValue | None = None, shape: Sequence[int] | None = None) -> int:
+        """The Mat axis (numpy order, batch-less) of a logical axis of `v` (default: input 0),
+        or of a value of `shape`; an error for the dropped batch axis."""
+        if shape is None:
+            v = self.op.operands[0] if v is None else v
+            shape = static_shape(v.type)
         if shape is None:
             raise self.error("needs a static shape")
+        shape = tuple(shape)
+        if not fits_mat(shape):
+            raise self.error(f"internal error: axis of {list(shape)}, which has no Mat axis per axis")
         rank = len(shape)
         a = logical_axis + rank if logical_axis < 0 else logical_axis
         dropped = len(shape) - len(mat_shape(shape)) if rank > 0 else 0

@@ -34,11 +34,8 @@ from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, lo
 
 
 def as_mat(b: LayerBuilder, v: SSAValue, mat: Sequence[int]) -> SSAValue:
-    """`v` reshaped so that its Mat is `mat` (unchanged when it already is)."""
-    shape = static_shape(v.type)
-    if shape is not None and mat_shape(shape) == tuple(mat):
-        return v
-    return b.reshape(v, logical_for_mat(mat))
+    """`v` reshaped so that its Mat is `mat` (unchanged when it already is): `LayerBuilder.read`."""
+    return b.read(v, mat)
 
 
 def emit(
@@ -51,13 +48,9 @@ def emit(
     params: dict[str, Any] | None = None,
     weights: dict[str, np.ndarray] | None = None,
 ) -> SSAValue:
-    """Add a layer whose output Mat is `produced_mat`; reshape it to the logical
-    `final_shape` when that has a different Mat."""
-    produced_mat = tuple(int(d) for d in produced_mat)
-    if produced_mat == mat_shape(final_shape):
-        return b.layer(cls, inputs, typed(final_shape, like), params, weights)
-    tmp = b.layer(cls, inputs, typed(logical_for_mat(produced_mat), like), params, weights)
-    return b.reshape(tmp, final_shape)
+    """Add a layer whose output Mat is `produced_mat`, as a value of the logical
+    `final_shape`: `LayerBuilder.produce`."""
+    return b.produce(cls, inputs, produced_mat, final_shape, like, params, weights)
 
 
 def used(v: SSAValue | None) -> bool:

@@ -54,50 +54,6 @@ def _shape(b: LayerBuilder, v: SSAValue) -> tuple[int, ...]:
     return s
 
 
-def _carrier(like: Attribute, mat: Sequence[int]) -> TensorType:
-    """A logical type whose Mat is exactly `mat` (intermediate values only)."""
-    return TensorType(like.element_type, [1, *mat])
-
-
-def _typed_for(like: Attribute, mat: Sequence[int], logical: Sequence[int]) -> TensorType:
-    """The result type of a layer producing Mat `mat` for the logical shape `logical`: that
-    shape when its Mat is `mat`, else a carrier (a Reshape must follow)."""
-    if mat_shape(logical) == tuple(mat):
-        return TensorType(like.element_type, list(logical))
-    return _carrier(like, mat)
-
-
-def _settle(b: LayerBuilder, v: SSAValue, logical: Sequence[int]) -> SSAValue:
-    """`v` (whose Mat has the data of `logical` in C order) as a value of type `logical`."""
-    if static_shape(v.type) == tuple(logical):
-        return v
-    return b.reshape(v, logical)
-
-
-def _lift(b: LayerBuilder, v: SSAValue, rank: int) -> SSAValue:
-    """`v` with a Mat of rank `rank` = its logical rank (re-inserting a dropped batch of 1),
-    for layers whose other operands keep that axis."""
-    s = _shape(b, v)
-    if len(mat_shape(s)) == rank:
-        return v
-    if len(s) != rank:
-        raise b.error(f"cannot give {list(s)} a Mat of rank {rank}")
-    arr = const_value(v)
-    if arr is not None:
-        return b.memory_data(arr, [1, *s])
-    return b.reshape(v, [1, *s])
-
-
-def _mat_axis(b: LayerBuilder, shape: Sequence[int], axis: int) -> int:
-    """Mat axis of logical `axis` of a value of `shape`; errors on the dropped batch axis."""
-    rank = len(shape)
-    a = norm_axis(axis, rank, b.op)
-    dropped = rank - len(mat_shape(shape)) if rank else 0
-    if a < dropped:
-        raise b.error(f"works along the batch axis (axis {axis} of {list(shape)})")
-    return a - dropped
-
-
 # --------------------------------------------------------------------------- reshapes
 
 
@@ -152,12 +108,12 @@ class TransposeToPermute(_Pattern):
         out = tuple(s[a] for a in op.permutation(len(s)))
         q, exact = mat_permutation(s, op.permutation(len(s)))
         if q is None:
-            return _settle(b, x, out)
+            return b.settle(x, out)
         m_in = mat_shape(s)
         m_perm = [m_in[i] for i in q]
-        t = op.transposed.type if exact else _carrier(op.transposed.type, m_perm)
+        t = op.transposed.type if exact else b.carrier(op.transposed.type, m_perm)
         y = b.layer(S.PermuteOp, [x], t, {"order_type": S.permute_order_type(q)})
-        return _settle(b, y, out)
+        return b.settle(y, out)
 
 
 # --------------------------------------------------------------------------- Concat / Split
@@ -176,12 +132,12 @@ class ConcatToConcat(_Pattern):
         if not inputs:
             raise b.error("all inputs are empty")
         if len(inputs) == 1:
-            return _settle(b, inputs[0], out)
+            return b.settle(inputs[0], out)
         m_out = mat_shape(out)
         dropped = len(out) - len(m_out)
         if a < dropped:
             raise b.error(f"concatenates along the batch axis into {list(out)}")
-        inputs = [_lift(b, v, len(m_out)) for v in inputs]
+        inputs = [b.read_rank(v, len(m_out)) for v in inputs]
         return b.layer(S.ConcatOp, inputs, op.concat_result.type, {"axis": a - dropped})
 
 
@@ -199,17 +155,17 @@ class SplitToSlice(_Pattern):
         if 0 in sizes:
             raise b.error(f"Split into {sizes} gives an empty output, which ncnn cannot hold")
         a = norm_axis(op.attr("axis"), len(s), op)
-        axis = _mat_axis(b, s, a)
+        axis = b.axis(a, shape=s)
         m_in = mat_shape(s)
         types, outs = [], []
         for n, r in zip(sizes, op.outputs, strict=True):
             mat = list(m_in)
             mat[axis] = n
             logical = _shape(b, r)
-            types.append(_typed_for(r.type, mat, logical))
+            types.append(b.result_type(r.type, mat, logical))
             outs.append(logical)
         ys = b.layer(S.SliceOp, [x], types, {"slices": sizes, "axis": axis})
-        return [_settle(b, y, o) for y, o in zip(ys, outs, strict=True)]
+        return [b.settle(y, o) for y, o in zip(ys, outs, strict=True)]
 
 
 # --------------------------------------------------------------------------- Slice → Crop
@@ -229,18 +185,18 @@ def _crop(
     for ax, ((st, e), d) in enumerate(zip(ranges, s, strict=True)):
         if (st, e) == (0, d):
             continue
-        ma = _mat_axis(b, s, ax)
+        ma = b.axis(ax, shape=s)
         # 0 < e ≤ d here: ncnn reads an end of 0 as "to the end", which never occurs
         starts.append(st)
         ends.append(e)
         axes.append(ma)
         m[ma] = e - st
     if not axes:
-        return _settle(b, x, out)
+        return b.settle(x, out)
     y = b.layer(
-        S.CropOp, [x], _typed_for(result, m, out), {"starts": starts, "ends": ends, "axes": axes}
+        S.CropOp, [x], b.result_type(result, m, out), {"starts": starts, "ends": ends, "axes": axes}
     )
-    return _settle(b, y, out)
+    return b.settle(y, out)
 
 
 class SliceToCrop(_Pattern):
@@ -300,7 +256,7 @@ class PadToPadding(_Pattern):
             s = cropped
             amounts = [(max(pb, 0), max(pe, 0)) for pb, pe in amounts]
         if not any(p for pair in amounts for p in pair):
-            return _settle(b, x, out)
+            return b.settle(x, out)
 
         # axes Padding reaches (from the end of the Mat: w, h, c of 3-D / d of 4-D)
         names = {1: ("left", "right"), 2: ("top", "bottom"), 3: ("front", "behind")}
@@ -333,12 +289,12 @@ class PadToPadding(_Pattern):
             if mode == "constant" and value != 0.0:
                 params["value"] = value
             step = tuple(padded)
-            x = b.layer(S.PaddingOp, [x], _typed_for(op.output.type, m, step), params)
-            x = _settle(b, x, step)
+            x = b.layer(S.PaddingOp, [x], b.result_type(op.output.type, m, step), params)
+            x = b.settle(x, step)
             s = step
         for ax in by_concat:
             x, s = _pad_by_concat(b, x, s, ax, amounts[ax], value, op.output.type)
-        return _settle(b, x, out)
+        return b.settle(x, out)
 
 
 def _pad_by_concat(
@@ -356,7 +312,7 @@ def _pad_by_concat(
             shape[axis] = n
             logical = shape if len(mat_shape(shape)) == rank else [1, *shape]
             parts.append((where, b.memory_data(np.full(shape, value, np.float32), logical)))
-    body = _lift(b, x, rank)
+    body = b.read_rank(x, rank)
     inputs = [v for w, v in parts if w == "before"] + [body] + [v for w, v in parts if w == "after"]
     t = TensorType(like.element_type, out)
     y = b.layer(S.ConcatOp, inputs, t, {"axis": axis - (len(out) - rank)})
@@ -379,8 +335,8 @@ class TileToTile(_Pattern):
         rank = len(m_out)
         reps = [o // i for o, i in zip(out[len(out) - rank :], s[len(s) - rank :], strict=True)]
         if all(r == 1 for r in reps):
-            return _settle(b, x, out)
-        x = _lift(b, x, rank)
+            return b.settle(x, out)
+        x = b.read_rank(x, rank)
         return b.layer(S.TileOp, [x], op.output.type, {"repeats": reps})
 
 

@@ -143,12 +143,33 @@ def keras_shift(frames: int):
     return KerasShift
 
 
+def tsm(frames: int):
+    class Tsm(nn.Module):
+        """EfficientPhys's temporal shift in its PyTorch form (slice assignment → ScatterND) on
+        frames stacked along the batch: segments of 20 frames, a third of the channels
+        shifted back, a third forward."""
+
+        INPUT = (frames, 6, 8, 8)
+
+        def forward(self, x):
+            nt, c, h, w = x.size()
+            x = x.view(nt // 20, 20, c, h, w)
+            out = torch.zeros_like(x)
+            out[:, :-1, :2] = x[:, 1:, :2]
+            out[:, 1:, 2:4] = x[:, :-1, 2:4]
+            out[:, :, 4:] = x[:, :, 4:]
+            return out.view(nt, c, h, w)
+
+    Tsm.__name__ = f"Tsm{frames}"
+    return Tsm
+
+
 MODELS: dict[str, type[nn.Module]] = {
     cls.__name__: cls
     for cls in (
         Conv3dBatch, MaxPool3dBatch, AvgPool3dBatch, BatchNorm3dBatch, PReLU3dBatch,
         BatchNorm1dRows, SoftmaxAxis0, ConcatAxis0, DepthToSpaceBatch, Resize1d,
-        keras_shift(160), keras_shift(40),
+        keras_shift(160), keras_shift(40), tsm(160), tsm(300),
     )
 }  # fmt: skip
 
@@ -230,6 +251,16 @@ def test_shift_cost_does_not_grow_with_frames(layout_result, mode: str) -> None:
     assert many == few
     assert sum(many.values()) <= 24, many
     assert "Permute" not in many, many
+
+
+@pytest.mark.parametrize("mode", EXPORTERS)
+def test_scatter_shift_cost_does_not_grow_with_frames(layout_result, mode: str) -> None:
+    """The ScatterND form over 8 and 15 segments of 20 frames: its element map repeats every
+    20 frames, so it is planned once on the (segments, 20, …) view."""
+    many = read_param(layout_result("Tsm300", mode).param).types()
+    few = read_param(layout_result("Tsm160", mode).param).types()
+    assert many == few
+    assert sum(many.values()) <= 16, many
 
 
 @pytest.mark.parametrize("mode", EXPORTERS)

@@ -211,3 +211,20 @@ def test_too_many_pieces_is_an_error_naming_the_node() -> None:
     y.owner.attributes["onnx_node"] = StringAttr("s")
     with pytest.raises(NccError, match=r"node 's' \(Slice\): Slice with steps \[1, 1, 2\] on \[1, 1, 1199\]"):
         indexing_to_slices(g.module(y))
+
+
+@pytest.mark.parametrize("segments", [3, 12])
+def test_shift_in_segments_costs_the_same_for_any_count(segments: int) -> None:
+    """A shift by one frame inside each segment of 5 frames (a per-segment temporal shift as
+    one ScatterND): the element map repeats every 5 frames, so it is planned once on the
+    (segments, 5, …) view and the ops do not grow with the number of segments."""
+    frames = 5 * segments
+    g = Graph((frames, 4, 3))
+    zeros = g.const(np.zeros((frames, 4, 3), np.float32))
+    i64s = lambda v: g.const(np.asarray(v, np.int64))  # noqa: E731
+    keep = [t for t in range(frames) if t % 5 != 4]
+    upd = g.op(T.GatherOp, [g.x, i64s([t + 1 for t in keep])], axis=_ax(0))
+    y = g.op(T.ScatterNDOp, [zeros, i64s(np.asarray(keep)[:, None]), upd])
+    module = check(g.module(y), g.sample[g.x])
+    ops = [op.name for op in module.walk() if isinstance(op, OnnxOp) and not isinstance(op, ConstantOp | NoValueOp)]
+    assert len(ops) <= 6, ops
