@@ -20,6 +20,7 @@ DEFAULT = ",".join(
         "convert-onnx-to-ncnn",
         "ncnn-materialize-outputs",
         "cse",
+        "ncnn-fuse-swish",
         "ncnn-fuse-activation",
         "ncnn-fold-reshapes",
         "ncnn-fp32-accumulation",

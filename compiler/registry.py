@@ -96,6 +96,11 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertOnnxToNcnnPass
 
+    def ncnn_fuse_swish():
+        from ncc.lowering.ncnn.fuse_swish import NcnnFuseSwishPass
+
+        return NcnnFuseSwishPass
+
     def ncnn_fuse_activation():
         from ncc.lowering.ncnn.fuse_activation import NcnnFuseActivationPass
 
@@ -141,6 +146,7 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "onnx-fuse-attention": onnx_fuse_attention,
         "onnx-check-static": onnx_check_static,
         "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
+        "ncnn-fuse-swish": ncnn_fuse_swish,
         "ncnn-fuse-activation": ncnn_fuse_activation,
         "ncnn-fold-reshapes": ncnn_fold_reshapes,
         "ncnn-fp32-accumulation": ncnn_fp32_accumulation,

@@ -100,6 +100,7 @@ ELEMENTWISE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "clamp_kw_min": lambda x: torch.clamp(x, min=-0.25),
     "hardtanh": lambda x: F.hardtanh(x, -0.5, 0.75),
     "relu6": F.relu6,
+    "silu": F.silu,  # Sigmoid + Mul from both exporters → one Swish (ncnn-fuse-swish)
 }
 
 SHAPES: dict[str, list[tuple[int, ...]]] = {
