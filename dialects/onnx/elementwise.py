@@ -289,6 +289,7 @@ class SignOp(MathOp):
 @irdl_op_definition
 class IsInfOp(OnnxOp):
     name = "onnx.IsInf"
+    OPSETS: ClassVar[tuple[int, int]] = (10, MAX_OPSET)
     X = operand_def()
     Y = result_def()
     detect_negative = opt_prop_def(IntegerAttr)

@@ -292,6 +292,7 @@ class Col2ImOp(OnnxOp):
     sums each column's block back into the image (torch's F.fold)."""
 
     name = "onnx.Col2Im"
+    OPSETS: ClassVar[tuple[int, int]] = (18, MAX_OPSET)
     input = operand_def()
     image_shape = operand_def()
     block_shape = operand_def()
