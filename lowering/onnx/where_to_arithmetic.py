@@ -12,9 +12,9 @@ ncnn has no Where and no comparison layer. These kinds of Where have an exact fo
 - hardshrink / softshrink: `where(|x| > λ, x, 0)` and `where(|x| > λ, x − sign(x)·λ, 0)`
   (or `x > λ or x < −λ`) are one Shrink (see `shrink_form`);
 - the condition is a constant mask. A mask made of a few rectangles is left to
-  `onnx-indexing-to-slices` (Slices and Concat, no arithmetic at all); any other mask m
-  becomes `A·m + B·(1−m)`, with constant terms folded (`where(m, x, −inf)` is `x·m + B'`
-  with B' = −inf off the mask, which stays exact since x·0 = 0 for finite x).
+  `onnx-indexing-to-slices` (Slices and Concat, no arithmetic at all); any other mask
+  becomes `max(min(A, S), min(B, −S))` with the constant S = ±inf (on / off the mask), with
+  constant terms folded: exact for infinite data too (`where(m, x, −inf)` is min(x, S)).
 
 Any other Where is left to `convert-onnx-to-ncnn`, which selects exactly on a run-time mask.
 """
@@ -32,7 +32,7 @@ from xdsl.rewriter import InsertPoint
 
 from ncc.dialects.common import numpy_dtype, static_shape
 from ncc.dialects.onnx import elementwise as E
-from ncc.dialects.onnx.base import const_value
+from ncc.dialects.onnx.base import const_value, typed
 from ncc.lowering.onnx.builder import OnnxBuilder
 from ncc.lowering.onnx.graph import graph_ops, update_signatures
 
@@ -209,7 +209,10 @@ def rectangles(mask: np.ndarray, limit: int) -> int:
 
 
 def mask_form(op: E.WhereOp, b: OnnxBuilder) -> SSAValue | None:
-    """A·m + B·(1−m) for a constant, non-rectangular mask."""
+    """max(min(A, S), min(B, −S)) for a constant, non-rectangular mask, with the constant
+    S = +inf on the mask and −inf off it: no product with 0, so infinite data (an earlier
+    −inf fill) stays exact, where A·m + B·(1−m) would give 0·∞ = NaN. Constant terms fold;
+    a term that is −inf everywhere (where(m, x, −inf)) never wins the max and is left out."""
     c = const_value(op.condition)
     out = static_shape(op.output.type)
     if c is None or out is None:
@@ -218,15 +221,31 @@ def mask_form(op: E.WhereOp, b: OnnxBuilder) -> SSAValue | None:
     if rectangles(np.broadcast_to(c, out), RECTANGLE_LIMIT) <= RECTANGLE_LIMIT:
         return None  # onnx-indexing-to-slices turns it into slices
     dtype = numpy_dtype(op.output.type.element_type)
+    if dtype.kind != "f":
+        return None
+    select = np.where(c, np.inf, -np.inf).astype(dtype)
 
-    def term(v: SSAValue, keep: np.ndarray) -> SSAValue:
+    def term(v: SSAValue, sel: np.ndarray) -> SSAValue | np.ndarray:
         arr = const_value(v)
         if arr is not None:
-            return b.const(np.where(keep, arr, 0).astype(dtype), "where")
-        return b.binary(E.MulOp, v, b.const(keep.astype(dtype), "mask"))
+            return np.minimum(arr.astype(dtype), sel)
+        return _variadic(b, E.MinOp, [v, b.const(sel, "select")])
 
-    y = b.binary(E.AddOp, term(op.X, c), term(op.Y, ~c))
+    terms = [term(op.X, select), term(op.Y, -select)]
+    consts = [t for t in terms if isinstance(t, np.ndarray)]
+    values = [t for t in terms if not isinstance(t, np.ndarray)]
+    if len(consts) == 2:
+        return b.const(np.broadcast_to(np.maximum(*consts), out).astype(dtype), "where")
+    if consts and not np.all(consts[0] == -np.inf):
+        values.append(b.const(consts[0], "where"))
+    y = values[0] if len(values) == 1 else _variadic(b, E.MaxOp, values)
     return b.expand(y, out)
+
+
+def _variadic(b: OnnxBuilder, cls: type[E.VariadicOp], values: list[SSAValue]) -> SSAValue:
+    shape = np.broadcast_shapes(*(static_shape(v.type) for v in values))
+    op = cls.build(operands=[values], result_types=[typed(shape, values[0].type)])
+    return b.add(op).results[0]
 
 
 def where_to_arithmetic(module: ModuleOp) -> bool:

@@ -103,6 +103,15 @@ class InfFill(nn.Module):
         )
 
 
+class ConstMaskFill(nn.Module):
+    """A constant mask with no few-rectangle form (every fifth element), on data with ±inf:
+    the fill with −inf and a select between two data tensors stay exact (no 0·inf)."""
+
+    def forward(self, x):
+        mask = (torch.arange(36).view(6, 6) % 5 == 0).view(1, 1, 6, 6)
+        return x.masked_fill(mask, float("-inf")), torch.where(mask, x, x.flip(-1)), x.masked_fill(mask, 2.0)
+
+
 class GroupNorm(nn.Module):
     def __init__(self):
         super().__init__()
@@ -144,6 +153,7 @@ TORCH_MODELS: dict[str, tuple[type[nn.Module], Callable[[], np.ndarray]]] = {
     "Compares": (Compares, lambda: grid(specials=True)),
     "MaskedFill": (MaskedFill, lambda: grid()),
     "InfFill": (InfFill, lambda: grid(specials=True)),
+    "ConstMaskFill": (ConstMaskFill, lambda: grid(specials=True)),
     "GroupNorm": (GroupNorm, lambda: grid()),
     "InstanceNorm": (InstanceNorm, lambda: grid()),
     "CumSum": (CumSum, lambda: grid()),
