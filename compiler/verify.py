@@ -247,10 +247,20 @@ def as_blob(arr: np.ndarray, entry: dict) -> np.ndarray:
 
 
 def compare(ref: np.ndarray, got: np.ndarray) -> tuple[float, float]:
-    ref = np.asarray(ref, dtype=np.float64)
-    got = np.asarray(got, dtype=np.float64)
-    max_abs = float(np.max(np.abs(ref - got))) if ref.size else 0.0
-    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    """Max absolute error, and the same relative to the reference's max finite magnitude.
+    Where both hold NaN, or the same infinity, the values agree; a NaN or infinity on one side
+    only is an infinite error."""
+    ref = np.asarray(ref, dtype=np.float64).reshape(-1)
+    got = np.asarray(got, dtype=np.float64).reshape(-1)
+    if not ref.size:
+        return 0.0, 0.0
+    same_special = (np.isnan(ref) & np.isnan(got)) | (np.isinf(ref) & (ref == got))
+    finite = np.isfinite(ref) & np.isfinite(got)
+    if not np.all(same_special | finite):
+        return float("inf"), float("inf")
+    diff = np.abs(ref[finite] - got[finite])
+    max_abs = float(diff.max()) if diff.size else 0.0
+    scale = float(np.max(np.abs(ref[finite]))) if finite.any() else 0.0
     return max_abs, max_abs / max(scale, 1e-12)
 
 

@@ -328,3 +328,15 @@ def test_same_model_compiles_to_identical_bytes(tmp_path: Path) -> None:
     assert len(first.bin.read_bytes()) >= 4 * (3 + 192)
     assert "Split" in first.param.read_text()
     assert second.manifest == first.manifest
+
+
+def test_verify_compare_counts_matching_nan_and_inf_as_agreement():
+    import numpy as np
+
+    from ncc.verify import compare
+
+    assert compare(np.array([1.0, np.nan, np.inf]), np.array([1.0, np.nan, np.inf])) == (0.0, 0.0)
+    assert compare(np.array([1.0, 2.0]), np.array([1.0, np.nan])) == (float("inf"), float("inf"))
+    assert compare(np.array([1.0, np.inf]), np.array([1.0, -np.inf]))[0] == float("inf")
+    max_abs, max_rel = compare(np.array([2.0, np.nan]), np.array([2.5, np.nan]))
+    assert max_abs == 0.5 and max_rel == 0.25
