@@ -19,8 +19,8 @@ from xdsl.printer import Printer
 from ncc import __version__
 from ncc.dialects.common import NccError
 from ncc.pipelines import DEFAULT
+from ncc.lowering.rewriting import tracking
 from ncc.registry import get_all_dialects, pipeline_passes
-from ncc.tensor_names import track_tensor_names
 
 
 def make_context() -> Context:
@@ -118,7 +118,7 @@ def run_pipeline(
     stats: list[PassStat] = []
     for p in pipeline.passes:
         before = op_histogram(module)
-        with track_tensor_names(module):
+        with tracking(module):
             t0 = time.perf_counter()
             p.apply(ctx, module)
             seconds = time.perf_counter() - t0

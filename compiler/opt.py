@@ -41,6 +41,21 @@ class NccOptMain(xDSLOptMain):
             if name not in self.available_passes:
                 self.register_pass(name, factory)
 
+    def apply_passes(self, prog: ModuleOp) -> None:
+        """Each pass runs with provenance tracking, as in `ncc compile`: tensor names and
+        locations follow the rewrites (`ncc.lowering.rewriting`)."""
+        from ncc.lowering.rewriting import tracking
+
+        passes, callback = self.pipeline.passes, self.pipeline.callback
+        steps = [None, *passes, None]  # the callback sees (previous, module, next), as in xDSL
+        if callback is not None:
+            callback(None, prog, steps[1])
+        for i, p in enumerate(passes, start=1):
+            with tracking(prog):
+                p.apply(self.ctx, prog)
+            if callback is not None:
+                callback(p, prog, steps[i + 1])
+
     def register_all_targets(self):
         super().register_all_targets()
         self.available_targets["ncnn-param"] = lambda: NcnnParamTarget

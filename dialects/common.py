@@ -49,11 +49,39 @@ ONNX_OP_TYPES = "ncc.onnx_op_types"
 """Function attribute set by the ONNX importer: ONNX node name → the node's op type."""
 
 
+def node_loc(node: str) -> Attribute:
+    """The location of an op that comes from the ONNX node named `node`: `loc("node")`."""
+    from xdsl.dialects.builtin import NoneAttr, NameLoc, StringAttr
+
+    return NameLoc(StringAttr(node), NoneAttr())
+
+
+def node_names(op) -> list[str]:
+    """The ONNX nodes an op stands for, from its location (several when ops were fused)."""
+    from xdsl.dialects.builtin import FusedLoc, NameLoc
+
+    loc = getattr(op, "location", None)
+    parts = list(loc.locations.data) if isinstance(loc, FusedLoc) else [loc]
+    names = [p.desc.data for p in parts if isinstance(p, NameLoc)]
+    if not names and "onnx_node" in getattr(op, "attributes", {}):
+        # the attribute that held the node before locations did (IR written by hand, code
+        # not yet moved over): read, never written by ncc
+        names = [op.attributes["onnx_node"].data]
+    return names
+
+
+def node_name(op) -> str | None:
+    """The ONNX node an op comes from (the first, when ops were fused), or None."""
+    names = node_names(op)
+    return names[0] if names else None
+
+
 def op_location(op) -> dict[str, str | None]:
-    """The `node=`/`op=` keywords of NccError for an IR op: the ONNX node it comes from and
-    that node's op type, which stays the real one after rewrites (a Slice rebuilt as a
-    Reshape is still reported as the Slice it was); the op's own type when it has no node."""
-    node = op.attributes.get("onnx_node")
+    """The `node=`/`op=` keywords of NccError for an IR op: the ONNX node it comes from (its
+    location) and that node's op type, which stays the real one after rewrites (a Slice
+    rebuilt as a Reshape is still reported as the Slice it was); the op's own type when it
+    has no node."""
+    node = node_name(op)
     op_type = getattr(op, "ONNX_TYPE", None) or op.name.split(".", 1)[-1]
     if "op_type" in op.properties:
         op_type = op.properties["op_type"].data  # the generic fallback op
@@ -61,9 +89,9 @@ def op_location(op) -> dict[str, str | None]:
         parent = op.parent_op()
         while parent is not None and ONNX_OP_TYPES not in parent.attributes:
             parent = parent.parent_op()
-        if parent is not None and node.data in parent.attributes[ONNX_OP_TYPES].data:
-            op_type = parent.attributes[ONNX_OP_TYPES].data[node.data].data
-    return {"node": node.data if node is not None else None, "op": op_type}
+        if parent is not None and node in parent.attributes[ONNX_OP_TYPES].data:
+            op_type = parent.attributes[ONNX_OP_TYPES].data[node].data
+    return {"node": node, "op": op_type}
 
 
 # --------------------------------------------------------------------------- blobs

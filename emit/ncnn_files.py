@@ -22,7 +22,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Attribute, SSAValue
 
-from ncc.dialects.common import NccError, numpy_dtype, static_shape
+from ncc.dialects.common import NccError, node_name, numpy_dtype, static_shape
 from ncc.dialects.ncnn.base import FLOAT, FLOATS, INT, INTS, STR, NcnnLayer, mat_shape
 
 MAGIC = 7767517
@@ -164,8 +164,8 @@ def emit_model(module: ModuleOp, stem: str = "model", fp16: bool = False) -> Emi
             if res not in blob_name:
                 blob_name[res] = str(counter)
                 counter += 1
-        node = op.attributes.get("onnx_node")
-        name = unique(_sanitize(node.data) if node else f"{op.layer_type.lower()}_{len(lines)}")
+        node = node_name(op)
+        name = unique(_sanitize(node) if node else f"{op.layer_type.lower()}_{len(lines)}")
         ins = [blob_name[v] for v in op.operands]
         outs = [blob_name[v] for v in op.results]
         lines.append(layer_line(op, name, ins, outs))

@@ -37,7 +37,7 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.irdl import OptResultDef, VarOperandDef, VarResultDef
 from xdsl.rewriter import InsertPoint
 
-from ncc.dialects.common import ONNX_OP_TYPES, NccError, array_attr, xdsl_element_type
+from ncc.dialects.common import NccError, ONNX_OP_TYPES, array_attr, node_loc, xdsl_element_type
 from ncc.dialects.onnx import OPS_BY_TYPE
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp
 from ncc.dialects.onnx.dtypes import onnx_to_numpy
@@ -409,7 +409,7 @@ def _import_node(
         )
     else:
         op = _create_typed(cls, node, opset, values, get_no_value, subgraph)
-    op.attributes["onnx_node"] = StringAttr(node.name)
+    op.location = node_loc(node.name)  # the ONNX node is the op's location
     results = list(op.results)
     # the ONNX tensor each result stands for (tensors an upgrade made up stand for none)
     names = [n if n in real_outputs else "" for n in node.outputs][: len(results)]

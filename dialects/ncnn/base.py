@@ -34,7 +34,7 @@ from xdsl.irdl import IRDLOperation, prop_def, traits_def, var_operand_def, var_
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-from ncc.dialects.common import BlobAttr, NccError, op_location, static_shape
+from ncc.dialects.common import BlobAttr, NccError, node_loc, op_location, static_shape
 
 INT, FLOAT, INTS, FLOATS, STR = "int", "float", "ints", "floats", "str"
 
@@ -133,7 +133,7 @@ class NcnnLayer(IRDLOperation, ABC):
             properties={"params": DictionaryAttr(pattrs), "weights": DictionaryAttr(wattrs)},
         )
         if node is not None:
-            op.attributes["onnx_node"] = StringAttr(node)
+            op.location = node_loc(node)
         return op
 
     def param(self, key: str) -> Any:

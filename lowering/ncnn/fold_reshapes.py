@@ -10,11 +10,12 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern, op_type_rewrite_pattern
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 from ncc.dialects.common import static_shape
 from ncc.dialects.ncnn.base import mat_shape
 from ncc.dialects.ncnn.layers import ReshapeOp
+from ncc.lowering.rewriting import apply_patterns
 
 _KEYS = ("c", "d", "h", "w")
 
@@ -48,7 +49,7 @@ class FoldReshapeChain(RewritePattern):
             return
         inner = src.owner
         if isinstance(inner, ReshapeOp) and reshape_target(inner) is not None and len(list(src.uses)) == 1:
-            op.operands[0] = inner.inputs[0]
+            rewriter.replace_all_uses_with(src, inner.inputs[0])  # src's one use is op
             rewriter.erase(inner)
 
 
@@ -59,4 +60,4 @@ class NcnnFoldReshapesPass(ModulePass):
     name = "ncnn-fold-reshapes"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(FoldReshapeChain()).rewrite_module(op)
+        apply_patterns(op, FoldReshapeChain())

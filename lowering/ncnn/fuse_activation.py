@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from ncc.dialects.ncnn.base import NcnnLayer
 from ncc.dialects.ncnn.traits import FusedActivation
+from ncc.lowering.rewriting import apply_patterns
 
 
 class FuseActivation(RewritePattern):
@@ -32,6 +33,7 @@ class FuseActivation(RewritePattern):
         producer.set_param("activation_type", code)
         if params:
             producer.set_param("activation_params", params)
+        rewriter.notify_op_modified(producer)
         rewriter.replace(act, [], [producer.outputs[0]])
 
 
@@ -43,4 +45,4 @@ class NcnnFuseActivationPass(ModulePass):
     name = "ncnn-fuse-activation"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(FuseActivation()).rewrite_module(op)
+        apply_patterns(op, FuseActivation())

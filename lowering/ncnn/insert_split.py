@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.rewriter import InsertPoint
 
 from ncc.dialects.ncnn.layers import SplitOp
 from ncc.lowering.onnx.graph import functions
+from ncc.lowering.rewriting import NccRewriter
 
 
 def _split(value: SSAValue, insert_at: InsertPoint, order: dict) -> None:
@@ -20,12 +21,13 @@ def _split(value: SSAValue, insert_at: InsertPoint, order: dict) -> None:
     if len(uses) < 2:
         return
     split = SplitOp.build([value], [value.type] * len(uses))
-    owner = value.owner
-    if hasattr(owner, "attributes") and "onnx_node" in getattr(owner, "attributes", {}):
-        split.attributes["onnx_node"] = owner.attributes["onnx_node"]
-    Rewriter.insert_op(split, insert_at)
-    for use, out in zip(uses, split.outputs, strict=True):
-        use.operation.operands[use.index] = out
+    if isinstance(value.owner, Operation):
+        split.location = value.owner.location
+    rewriter = NccRewriter(insert_at)
+    rewriter.insert(split)
+    # each use its own copy; the tensor's name stays on the value the split copies
+    for (user, index), out in zip([(u.operation, u.index) for u in uses], split.outputs, strict=True):
+        rewriter.replace_uses_with_if(value, out, lambda u, op=user, i=index: u.operation is op and u.index == i)
 
 
 @dataclass(frozen=True)

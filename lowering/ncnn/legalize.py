@@ -13,7 +13,6 @@ from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
-from xdsl.transforms.dead_code_elimination import dce
 
 from ncc.dialects.common import NccError, op_location, static_shape
 from ncc.dialects.ncnn.base import MatRuleError, NcnnLayer, mat_of, mat_shape
@@ -58,12 +57,12 @@ def check_placement(layer: NcnnLayer) -> None:
 @dataclass(frozen=True)
 class NcnnLegalizePass(ModulePass):
     """Fail on the first op that is not an ncnn layer, a tensor with no ncnn Mat, or a layer
-    whose results' Mats are not the ones ncnn computes from its inputs."""
+    whose results' Mats are not the ones ncnn computes from its inputs. Only checks: it
+    changes nothing (the conversion removes the constants it made dead)."""
 
     name = "ncnn-legalize"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        dce(op)
         for f in functions(op):
             illegal = [o for o in f.body.block.ops if not isinstance(o, NcnnLayer | func.ReturnOp)]
             # a constant left over only means its consumer was not lowered: blame the consumer

@@ -33,9 +33,7 @@ from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, M
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
 )
 
@@ -46,6 +44,7 @@ from ncc.dialects.onnx.base import ConstantOp, OnnxOp, const_value, typed
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
 from ncc.dialects.onnx.traits import FrameLocal, Image, trait_of
 from ncc.lowering.onnx.graph import functions, graph_ops
+from ncc.lowering.rewriting import apply_patterns
 
 STRATEGIES = ("grouped", "conv3d", "batch-axis")
 
@@ -69,7 +68,7 @@ def _reshape(rewriter: PatternRewriter, v: SSAValue, shape: tuple[int, ...], nod
         result_types=[typed(shape, v.type)],
     )
     if node is not None:
-        op.attributes["onnx_node"] = node
+        op.location = node
     rewriter.insert(op)
     return op.reshaped
 
@@ -82,7 +81,7 @@ def _transpose(rewriter: PatternRewriter, v: SSAValue, perm: tuple[int, ...], no
         properties={"perm": DenseArrayBase.from_list(i64, list(perm))},
     )
     if node is not None:
-        op.attributes["onnx_node"] = node
+        op.location = node
     rewriter.insert(op)
     return op.results[0]
 
@@ -120,7 +119,7 @@ class GroupFrames(RewritePattern):
         if len(s) > 4 and isinstance(op, N.ConvOp | N.ConvTransposeOp):
             return  # ncnn's 3-D convolutions have no groups: onnx-layout-assign unrolls it
         n = s[0]
-        node = op.attributes.get("onnx_node")
+        node = op.location
         xin = _reshape(rewriter, x, (1, n * s[1], *s[2:]), node)
         grouped_out = typed((1, n * out[1], *out[2:]), op.results[0].type)
         operands = [xin, *op.operands[1:]]
@@ -174,7 +173,7 @@ class FramesAsDepth(RewritePattern):
         s, out = static_shape(x.type), static_shape(op.results[0].type)
         if s is None or out is None or s[0] == 1:
             return
-        node = op.attributes.get("onnx_node")
+        node = op.location
         if len(s) != 4 or not image.depth_form:
             return GroupFrames().match_and_rewrite(op, rewriter)  # no per-frame 3-D form
         n = s[0]
@@ -315,10 +314,8 @@ class OnnxBatchLayoutPass(ModulePass):
                 {"frames": IntegerAttr(frames, i64), "strategy": StringAttr(self.strategy)}
             )
         if self.strategy == "batch-axis":
-            PatternRewriteWalker(FramesInBatchAxis(), apply_recursively=False).rewrite_module(op)
-            PatternRewriteWalker(
-                GreedyRewritePatternApplier([HoistBatchToDim(), CancelBatchMoves()])
-            ).rewrite_module(op)
+            apply_patterns(op, FramesInBatchAxis(), apply_recursively=False)
+            apply_patterns(op, [HoistBatchToDim(), CancelBatchMoves()])
             return
         pattern = GroupFrames() if self.strategy == "grouped" else FramesAsDepth()
-        PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)
+        apply_patterns(op, pattern, apply_recursively=False)

@@ -2,8 +2,9 @@
 operands) at one insertion point, so that passes write `b.slice(x, ...)` instead of
 assembling operand lists and result types by hand.
 
-Every op gets the `onnx_node` of the op it replaces, so that a later error still names the
-ONNX node the user wrote.
+Every op gets the location (the ONNX node) of the op it replaces, so that a later error
+still names the ONNX node the user wrote; ops are inserted through an `NccRewriter`, so the
+provenance listener sees them.
 """
 
 from __future__ import annotations
@@ -11,30 +12,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, IntegerAttr, StringAttr, f32, i64
+from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, IntegerAttr, StringAttr, UnknownLoc, f32, i64
 from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.rewriter import InsertPoint
 
-from ncc.dialects.common import numpy_dtype, static_shape
+from ncc.dialects.common import node_loc, numpy_dtype, static_shape
 from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx import tensor as T
 from ncc.dialects.onnx.base import ConstantOp, NoValueOp, typed
+from ncc.lowering.rewriting import NccRewriter
 
 
 class OnnxBuilder:
     """Builds onnx ops and inserts each one at `point` as it is created."""
 
     def __init__(self, point: InsertPoint, node: Attribute | None = None):
+        """`node`: the location new ops get (normally `op.location` of the op replaced)."""
         self.point = point
-        self.node = node
+        if isinstance(node, StringAttr):  # an ONNX node name, as code before locations passed
+            node = node_loc(node.data)
+        self.node = node if node is not None and not isinstance(node, UnknownLoc) else None
+        self.rewriter = NccRewriter(point)
         self.created: list[Operation] = []
         self._reshapes: dict[tuple[SSAValue, tuple[int, ...]], SSAValue] = {}
 
     def add(self, op: Operation) -> Operation:
         """Insert `op` (tagged with the node being replaced) and return it."""
-        if self.node is not None and "onnx_node" not in op.attributes:
-            op.attributes["onnx_node"] = self.node
-        Rewriter.insert_op(op, self.point)
+        if self.node is not None and isinstance(op.location, UnknownLoc):
+            op.location = self.node
+        self.rewriter.insert(op, self.point)
         self.created.append(op)
         return op
 

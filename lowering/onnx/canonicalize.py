@@ -25,9 +25,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
@@ -51,6 +49,7 @@ from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
 from ncc.dialects.onnx.traits import Elementwise
 from ncc.lowering.onnx.einsum import EinsumToMatMul
 from ncc.lowering.onnx.layernorm import FoldLayerNormAffine, FuseDecomposedLayerNorm
+from ncc.lowering.rewriting import apply_patterns
 
 
 class InlineConstantIf(RewritePattern):
@@ -142,8 +141,6 @@ class FuseErfGelu(RewritePattern):
         gelu = GeluOp.create(
             operands=[x], result_types=[last.C.type], properties={"approximate": StringAttr("none")}
         )
-        if "onnx_node" in erf.attributes:
-            gelu.attributes["onnx_node"] = erf.attributes["onnx_node"]
         rewriter.replace(last, [gelu], [gelu.Y])
 
 
@@ -230,23 +227,21 @@ class OnnxCanonicalizePass(ModulePass):
     name = "onnx-canonicalize"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(
-            GreedyRewritePatternApplier(
-                [
-                    InlineConstantIf(),
-                    RemoveIdentity(),
-                    RemoveInferenceDropout(),
-                    FuseErfGelu(),
-                    FoldReshapeChain(),
-                    FoldTransposeChain(),
-                    HoistUnaryAboveLayoutMove(),
-                    EinsumToMatMul(),
-                    FuseDecomposedLayerNorm(),
-                    FoldLayerNormAffine(),
-                ],
-                dce_enabled=True,
-            )
-        ).rewrite_module(op)
+        apply_patterns(
+            op,
+            [
+                InlineConstantIf(),
+                RemoveIdentity(),
+                RemoveInferenceDropout(),
+                FuseErfGelu(),
+                FoldReshapeChain(),
+                FoldTransposeChain(),
+                HoistUnaryAboveLayoutMove(),
+                EinsumToMatMul(),
+                FuseDecomposedLayerNorm(),
+                FoldLayerNormAffine(),
+            ],
+        )
 
 
 

@@ -110,7 +110,4 @@ class EinsumToMatMul(RewritePattern):
             y = b.transpose(b.reshape(prod, [size[c] for c in order]), [order.index(c) for c in out])
         if y is op.Output or not b.ops:
             return
-        for new in b.ops:
-            if "onnx_node" in op.attributes:
-                new.attributes["onnx_node"] = op.attributes["onnx_node"]
-        rewriter.replace(op, b.ops, [y])
+        rewriter.replace(op, b.ops, [y])  # the new ops take the Einsum's location

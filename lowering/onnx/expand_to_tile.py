@@ -46,15 +46,13 @@ def expand_to_tile(module: ModuleOp) -> bool:
         if src is None or out is None:
             continue
         x = op.input
+        b = OnnxBuilder(InsertPoint.before(op), op.location)
         if src == out or all(_broadcasts_anyway(u.operation, op.output, x) for u in op.output.uses):
-            op.output.replace_all_uses_with(x)
+            b.rewriter.replace(op, [], [x])
         else:
-            b = OnnxBuilder(InsertPoint.before(op), op.attributes.get("onnx_node"))
             lifted = (1,) * (len(out) - len(src)) + tuple(src)
             v = b.reshape(x, lifted)
-            op.output.replace_all_uses_with(b.tile(v, [o // i for o, i in zip(out, lifted, strict=True)]))
-        op.detach()
-        op.erase()
+            b.rewriter.replace(op, [], [b.tile(v, [o // i for o, i in zip(out, lifted, strict=True)])])
         changed = True
     if changed:
         update_signatures(module)

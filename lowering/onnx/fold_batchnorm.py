@@ -10,11 +10,11 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
 )
 
 from ncc.dialects.onnx.base import ConstantOp, OnnxOp, const_value
+from ncc.lowering.rewriting import apply_patterns, fuse_locations
 
 
 class FoldBatchNormIntoConv(RewritePattern):
@@ -61,6 +61,7 @@ class FoldBatchNormIntoConv(RewritePattern):
             properties=dict(conv.properties),
             attributes=dict(conv.attributes),
         )
+        new_conv.location = fuse_locations(conv.location, bn.location)  # one op for both nodes
         rewriter.insert(new_conv)
         rewriter.replace(bn, [], [new_conv.results[0]])
         rewriter.erase(conv)
@@ -73,4 +74,4 @@ class OnnxFoldBatchNormPass(ModulePass):
     name = "onnx-fold-batchnorm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(FoldBatchNormIntoConv()).rewrite_module(op)
+        apply_patterns(op, FoldBatchNormIntoConv())

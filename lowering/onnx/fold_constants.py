@@ -9,11 +9,11 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.passes import ModulePass
-from xdsl.rewriter import InsertPoint, Rewriter
 
 from ncc.dialects.common import numpy_dtype
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp
 from ncc.lowering.onnx.graph import graph_ops, update_signatures
+from ncc.lowering.rewriting import NccRewriter
 
 
 def _fold(op: OnnxOp) -> list[np.ndarray] | None:
@@ -50,14 +50,8 @@ def fold_constants(module: ModuleOp) -> bool:
             arr = np.asarray(arr)
             if isinstance(res.type, TensorType):
                 arr = arr.astype(numpy_dtype(res.type.element_type), copy=False)
-            c = ConstantOp.from_array(arr, "fold")
-            if "onnx_node" in op.attributes:
-                c.attributes["onnx_node"] = op.attributes["onnx_node"]
-            new_ops.append(c)
-        Rewriter.insert_op(new_ops, InsertPoint.before(op))
-        for res, c in zip(op.results, new_ops, strict=True):
-            res.replace_all_uses_with(c.output)
-        Rewriter.erase_op(op)
+            new_ops.append(ConstantOp.from_array(arr, "fold"))
+        NccRewriter(op).replace(op, new_ops, [c.output for c in new_ops])
         changed = True
     if changed:
         update_signatures(module)

@@ -25,7 +25,6 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
@@ -36,6 +35,7 @@ from ncc.dialects.onnx.base import ConstantOp, NoValueOp, const_value, typed
 from ncc.dialects.onnx.elementwise import AddOp, DivOp, MulOp, SoftmaxOp
 from ncc.dialects.onnx.nn import MatMulOp
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
+from ncc.lowering.rewriting import apply_patterns
 
 
 def _only_use(v: SSAValue) -> Operation | None:
@@ -172,9 +172,6 @@ class FuseAttention(RewritePattern):
             result_types=[typed((1, heads, len_q, lv[2]), out.Y.type), []],
             properties={"scale": FloatAttr(scale, f32)},
         )
-        for key in ("onnx_node", "onnx_outputs"):
-            if key in out.attributes:
-                attn.attributes[key] = out.attributes[key]
         new_ops.append(attn)
         y = reshape(attn.Y, tuple(shapes[3]))
         rewriter.replace(out, new_ops, [y])
@@ -188,7 +185,7 @@ class OnnxFuseAttentionPass(ModulePass):
     name = "onnx-fuse-attention"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(FuseAttention(), apply_recursively=False).rewrite_module(op)
+        apply_patterns(op, FuseAttention(), apply_recursively=False)
         from xdsl.transforms.dead_code_elimination import dce
 
         dce(op)

@@ -647,16 +647,15 @@ def rewrite_region(region: list[Operation]) -> bool:
                     f"(more than {MAX_PIECES}): ncnn has no strided-slice, gather or scatter layer",
                     **loc,
                 )
-            b = OnnxBuilder(InsertPoint.after(op), cause.attributes.get("onnx_node"))
+            b = OnnxBuilder(InsertPoint.after(op), cause.location)
             new = _emit(node, planner, b, numpy_dtype(r.type.element_type))
             if folded is not None:
                 new = b.reshape(new, folded)
             if new is r:
                 continue
-            # users outside the region only: region ops die with the region
-            for use in list(r.uses):
-                if use.operation not in members:
-                    use.operation.operands[use.index] = new
+            # users outside the region only: region ops die with the region (and `new`,
+            # which computes the same tensor, takes its name)
+            b.rewriter.replace_value(r, new, lambda use: use.operation not in members)
             changed = True
     return changed
 

@@ -33,7 +33,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.rewriter import InsertPoint
 
 from ncc.dialects.common import static_shape
 from ncc.dialects.ncnn.base import fits_mat
@@ -95,7 +95,7 @@ def has_mat_grouping(op: Operation) -> bool:
 def regroup(op: OnnxOp, groups: Sequence[Group]) -> None:
     """Replace `op` by Reshape → op on `groups` → Reshape."""
     rank = groups[-1][1]
-    b = OnnxBuilder(InsertPoint.before(op), op.attributes.get("onnx_node"))
+    b = OnnxBuilder(InsertPoint.before(op), op.location)
     data = []
     for i in op.mat_data():
         v = op.operands[i]
@@ -106,7 +106,7 @@ def regroup(op: OnnxOp, groups: Sequence[Group]) -> None:
             data.append(b.reshape(v, merge_shape(extended(s, rank), groups)))
     results = op.regroup(b, groups, data)
     new = [b.reshape(y, _shape(r)) for y, r in zip(results, op.results, strict=True)]
-    Rewriter.replace_op(op, [], new)
+    b.rewriter.replace(op, [], new)
 
 
 def _prod(s: Sequence[int]) -> int:
@@ -124,7 +124,7 @@ def unroll(op: OnnxOp) -> bool:
     if s is None or len(s) < 2 or s[0] == 1 or len(outs) != 1 or outs[0] is None or outs[0][0] != s[0]:
         return False
     n, out = s[0], outs[0]
-    b = OnnxBuilder(InsertPoint.before(op), op.attributes.get("onnx_node"))
+    b = OnnxBuilder(InsertPoint.before(op), op.location)
     rows = b.reshape(x, (n, _prod(s[1:])))  # items as rows: a 2-D Mat whatever the rank
     items = []
     for i in range(n):
@@ -141,7 +141,7 @@ def unroll(op: OnnxOp) -> bool:
         y = b.add(new).results[0]
         items.append(b.reshape(y, (1, _prod(out[1:]))))
     y = b.reshape(b.concat(items, 0), out)
-    Rewriter.replace_op(op, [], [y])
+    b.rewriter.replace(op, [], [y])
     return True
 
 
@@ -168,9 +168,9 @@ def split_transpose(op: TransposeOp) -> bool:
             break
     if best is None or not moving:
         return False
-    b = OnnxBuilder(InsertPoint.before(op), op.attributes.get("onnx_node"))
+    b = OnnxBuilder(InsertPoint.before(op), op.location)
     y = b.transpose(b.transpose(op.data, best[0]), best[1])
-    Rewriter.replace_op(op, [], [y])
+    b.rewriter.replace(op, [], [y])
     return True
 
 

@@ -253,16 +253,13 @@ def where_to_arithmetic(module: ModuleOp) -> bool:
     for op in graph_ops(module):
         if not isinstance(op, E.WhereOp) or static_shape(op.output.type) is None:
             continue
-        b = OnnxBuilder(InsertPoint.before(op), op.attributes.get("onnx_node"))
+        b = OnnxBuilder(InsertPoint.before(op), op.location)
         new = shrink_form(op, b) or compare_form(op, b) or mask_form(op, b)
         if new is None:
             for created in reversed(b.created):
-                created.detach()
-                created.erase()
+                b.rewriter.erase(created)
             continue
-        op.output.replace_all_uses_with(new)
-        op.detach()
-        op.erase()
+        b.rewriter.replace(op, [], [new])
         changed = True
     if changed:
         from xdsl.transforms.dead_code_elimination import dce

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import PatternRewriteWalker
 
 from ncc.lowering.dispatch import PatternTable, TypeDispatchPattern, register
+from ncc.lowering.rewriting import apply_patterns
 
 
 def populate_onnx_to_ncnn_patterns(table: PatternTable) -> PatternTable:
@@ -32,4 +32,18 @@ class ConvertOnnxToNcnnPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         table = populate_onnx_to_ncnn_patterns({})
-        PatternRewriteWalker(TypeDispatchPattern(table), apply_recursively=False).rewrite_module(op)
+        apply_patterns(op, TypeDispatchPattern(table), apply_recursively=False)
+        remove_dead_constants(op)
+
+
+def remove_dead_constants(module: ModuleOp) -> None:
+    """Erase the onnx constants (and NoValues) no op uses any more: the lowered ops took
+    their data as MemoryData or params."""
+    from ncc.dialects.onnx.base import ConstantOp, NoValueOp
+    from ncc.lowering.onnx.graph import functions
+    from ncc.lowering.rewriting import NccRewriter
+
+    for f in functions(module):
+        for o in reversed(list(f.body.block.ops)):
+            if isinstance(o, ConstantOp | NoValueOp) and all(r.first_use is None for r in o.results):
+                NccRewriter(o).erase(o)

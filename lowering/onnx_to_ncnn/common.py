@@ -39,7 +39,8 @@ class LayerBuilder:
         if not isinstance(result_types, Sequence):
             result_types = [result_types]
         inputs = [self.blob(v) for v in inputs]
-        layer = cls.build(inputs, result_types, params, weights, node=self.node)
+        layer = cls.build(inputs, result_types, params, weights)
+        layer.location = self.op.location  # the ONNX node(s) the layer comes from
         self.ops.append(layer)
         res = list(layer.results)
         return res[0] if len(res) == 1 else res

@@ -139,31 +139,75 @@ def test_bisect_needs_the_onnx_model(model, tmp_path):
 
 
 def test_names_follow_replacements_and_copies_are_dropped():
-    """`track_tensor_names`: a replacing value takes the name; an op created by copying
-    another's attributes (without replacing it) does not keep the copied name."""
+    """The provenance listener (`ncc.lowering.rewriting.tracking`): a replacing value takes
+    the name; an op created by copying another's attributes (without replacing it) does not
+    keep the copied name; new ops take the replaced op's location."""
     from xdsl.dialects import func
     from xdsl.dialects.builtin import ModuleOp
     from xdsl.ir import Block, Region
-    from xdsl.rewriter import Rewriter
 
-    from ncc.dialects.common import tensor_type
+    from ncc.dialects.common import node_loc, node_name, tensor_type
     from ncc.dialects.ncnn.layers import ReLUOp, SigmoidOp
-    from ncc.tensor_names import set_tensor_names, tensor_names, track_tensor_names
+    from ncc.lowering.rewriting import NccRewriter, tracking
+    from ncc.tensor_names import set_tensor_names, tensor_names
 
     t = tensor_type((1, 4), np.float32)
     block = Block(arg_types=[t])
     relu = ReLUOp.build([block.args[0]], [t])
     sig = SigmoidOp.build([relu.outputs[0]], [t])
+    sig.location = node_loc("sig")
     set_tensor_names(relu, ["r"])
     set_tensor_names(sig, ["s"])
     block.add_ops([relu, sig, func.ReturnOp(sig.outputs[0])])
     module = ModuleOp([func.FuncOp("main", ([t], [t]), Region(block))])
 
-    with track_tensor_names(module):
+    with tracking(module):
         # a copy of relu that replaces nothing, and a new sigmoid that replaces the old one
         copy = ReLUOp.create(operands=[block.args[0]], result_types=[t], attributes=dict(relu.attributes))
         new_sig = SigmoidOp.build([copy.outputs[0]], [t])
-        Rewriter.replace_op(sig, [copy, new_sig], [new_sig.outputs[0]])
+        NccRewriter(sig).replace(sig, [copy, new_sig], [new_sig.outputs[0]])
     assert tensor_names(new_sig) == ["s"]
     assert tensor_names(copy) == [""]
     assert tensor_names(relu) == ["r"]  # untouched ops keep theirs
+    assert node_name(new_sig) == "sig" and node_name(copy) == "sig"
+
+
+@pytest.fixture(scope="module")
+def gather_model(tmp_path_factory) -> Path:
+    """conv → Gather of channels (constant indices: onnx-indexing-to-slices) → ×0.5 → relu."""
+    rng = np.random.default_rng(1)
+    f32 = lambda name, a: numpy_helper.from_array(np.asarray(a, np.float32), name)  # noqa: E731
+    inits = [
+        f32("W", rng.standard_normal((6, 3, 3, 3)) * 0.5), f32("B", rng.standard_normal(6)), f32("half", 0.5),
+        numpy_helper.from_array(np.asarray([4, 0, 2, 5], np.int64), "idx"),
+    ]  # fmt: skip
+    nodes = [
+        helper.make_node("Conv", ["x", "W", "B"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Gather", ["c", "idx"], ["g"], name="pick", axis=1),
+        helper.make_node("Mul", ["g", "half"], ["m"], name="scale"),
+        helper.make_node("Relu", ["m"], ["y"], name="relu"),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], initializer=inits,
+    )  # fmt: skip
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    path = tmp_path_factory.mktemp("bisect-gather") / "net.onnx"
+    onnx.save(m, str(path))
+    return path
+
+
+def test_bisect_through_indexing_to_slices(gather_model, tmp_path):
+    """The Gather becomes Slices and a Concat: its output keeps its name in the manifest's
+    `tensors` map, and bisect names the first wrong layer after it."""
+    _compile(gather_model, tmp_path / "ok")
+    manifest = json.loads((tmp_path / "ok" / "net.ncnn.json").read_text())
+    assert "g" in {t["onnx"] for t in manifest["tensors"].values()}, manifest["tensors"]
+    report = bisect(tmp_path / "ok", gather_model)
+    assert report.outputs_ok and report.first is None
+    assert "g" in {c.onnx for c in report.checks}  # the Gather's tensor is compared too
+
+    _compile(gather_model, tmp_path / "bad", "node=scale param=b delta=0.25")
+    report = bisect(tmp_path / "bad", gather_model)
+    assert report.first is not None and report.first.layer == "scale" and not report.first.ok
+    assert report.first.node == "scale" and report.first.op == "Mul"

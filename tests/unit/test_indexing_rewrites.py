@@ -13,7 +13,7 @@ from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringA
 from xdsl.ir import Block, Region
 from xdsl.rewriter import InsertPoint
 
-from ncc.dialects.common import NccError, tensor_type
+from ncc.dialects.common import NccError, node_loc, tensor_type
 from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx import tensor as T
 from ncc.dialects.onnx.base import ConstantOp, NoValueOp, OnnxOp
@@ -208,7 +208,7 @@ def test_too_many_pieces_is_an_error_naming_the_node() -> None:
     g = Graph((1, 1, 1199))
     i64s = lambda v: g.const(np.asarray(v, np.int64))  # noqa: E731
     y = g.op(T.SliceOp, [g.x, i64s([0]), i64s([1199]), i64s([2]), i64s([2])])
-    y.owner.attributes["onnx_node"] = StringAttr("s")
+    y.owner.location = node_loc("s")
     with pytest.raises(NccError, match=r"node 's' \(Slice\): Slice with steps \[1, 1, 2\] on \[1, 1, 1199\]"):
         indexing_to_slices(g.module(y))
 

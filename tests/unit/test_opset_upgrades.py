@@ -424,7 +424,7 @@ def test_declared_range_is_one_interface(op_type: str) -> None:
 
 
 def test_a_rewritten_node_keeps_its_onnx_op_type_in_errors() -> None:
-    """A Slice that a pass rebuilt as a Reshape (same `onnx_node`) is reported as the Slice."""
+    """A Slice that a pass rebuilt as a Reshape (same location) is reported as the Slice."""
     from xdsl.rewriter import Rewriter
 
     from ncc.lowering.onnx.builder import OnnxBuilder
@@ -436,7 +436,7 @@ def test_a_rewritten_node_keeps_its_onnx_op_type_in_errors() -> None:
     module = import_model(m)
     f = next(o for o in module.ops if isinstance(o, func.FuncOp))
     (sl,) = [o for o in f.body.block.ops if o.name == "onnx.Slice"]
-    b = OnnxBuilder(InsertPoint.before(sl), sl.attributes["onnx_node"])
+    b = OnnxBuilder(InsertPoint.before(sl), sl.location)
     reshaped = b.reshape(sl.operands[0], (3, 2))
     Rewriter.replace_op(sl, [], [reshaped])
     (rs,) = [o for o in f.body.block.ops if o.name == "onnx.Reshape"]

@@ -9,6 +9,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
+from ncc.dialects.common import node_names
 from ncc.dialects.ncnn.base import FLOAT, NcnnLayer
 
 
@@ -23,8 +24,7 @@ class CorruptLayerPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         hits = [
             layer for layer in op.walk()
-            if isinstance(layer, NcnnLayer) and "onnx_node" in layer.attributes
-            and layer.attributes["onnx_node"].data == self.node and self.param in layer.PARAMS
+            if isinstance(layer, NcnnLayer) and self.node in node_names(layer) and self.param in layer.PARAMS
         ]  # fmt: skip
         if len(hits) != 1:
             raise ValueError(f"test-corrupt-layer: {len(hits)} layers of node {self.node!r} have param {self.param!r}")
