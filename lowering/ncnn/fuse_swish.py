@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern, op_type_rewrite_pattern
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 from ncc.dialects.ncnn.layers import BinaryOpOp, SigmoidOp, SwishOp
+from ncc.lowering.rewriting import apply_patterns
 
 _MUL = 2  # ncnn BinaryOp op_type
 
@@ -43,4 +44,4 @@ class NcnnFuseSwishPass(ModulePass):
     name = "ncnn-fuse-swish"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(MulBySigmoidToSwish()).rewrite_module(op)
+        apply_patterns(op, MulBySigmoidToSwish())

@@ -17,7 +17,6 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import BlockArgument, Operation
 from xdsl.passes import ModulePass
-from xdsl.rewriter import InsertPoint, Rewriter
 
 from ncc.dialects.common import NccError, op_location, static_shape
 from ncc.dialects.ncnn import layers as L
@@ -26,6 +25,7 @@ from ncc.dialects.ncnn.base import mat_shape
 from ncc.dialects.onnx.base import ConstantOp
 from ncc.lowering.onnx.graph import functions
 from ncc.lowering.onnx_to_ncnn.common import reshape_params
+from ncc.lowering.rewriting import NccRewriter
 
 FLOAT32_EXACT_INTEGERS = 2**24
 """Every integer of magnitude up to 2^24 is exact in float32; beyond, some are rounded."""
@@ -63,5 +63,6 @@ class NcnnMaterializeOutputsPass(ModulePass):
                     layer = S.NoopOp.build([v], [v.type])
                 else:
                     continue
-                Rewriter.insert_op(layer, InsertPoint.before(ret))
-                ret.operands[i] = layer.results[0]
+                rewriter = NccRewriter(ret)
+                rewriter.insert(layer)
+                rewriter.replace_value(v, layer.results[0], lambda u, i=i: u.operation is ret and u.index == i)

@@ -20,6 +20,7 @@ from ncc.dialects.onnx.base import ConstantOp, const_value
 from ncc.dialects.onnx.elementwise import AddOp, DivOp, MulOp, PowOp, SqrtOp, SubOp
 from ncc.dialects.onnx.nn import LayerNormalizationOp
 from ncc.dialects.onnx.reduce import ReduceMeanOp
+from ncc.lowering.rewriting import fuse_locations
 
 
 def _trailing_mean_axes(op: object, rank: int) -> int | None:
@@ -71,9 +72,8 @@ class FuseDecomposedLayerNorm(RewritePattern):
             return
         inner = shape[axis:]
         ops = _layernorm(x, np.ones(inner), np.zeros(inner), axis, eps, div.C)
-        for op in ops:
-            if "onnx_node" in mean.attributes:
-                op.attributes["onnx_node"] = mean.attributes["onnx_node"]
+        for op in ops:  # one LayerNorm for the mean … div chain
+            op.location = fuse_locations(mean.location, div.location)
         rewriter.replace(div, ops, [ops[-1].Y])
 
 
@@ -107,5 +107,5 @@ class FoldLayerNormAffine(RewritePattern):
         new = (scale * g, bias * g) if isinstance(op, MulOp) else (scale, bias + g)
         ops = _layernorm(ln.X, new[0], new[1], axis, ln.attr("epsilon", 1e-5), op.C)
         for o in ops:
-            o.attributes.update({k: v for k, v in ln.attributes.items() if k == "onnx_node"})
+            o.location = fuse_locations(ln.location, op.location)
         rewriter.replace(op, ops, [ops[-1].Y])
