@@ -321,12 +321,18 @@ class TransposeOp(OnnxOp):
 
     def regroup(self, b, groups, data):
         p = self.permutation(groups[-1][1])
-        order = []  # groups in output order: each group moves as one block
-        for a in p:
-            g = group_of(groups, a)
-            if g not in order:
-                order.append(g)
-        return [b.transpose(data[0], order)]
+        s = self.in_shape(0)
+        position = {a: i for i, a in enumerate(p)}
+
+        def place(g: int) -> int:
+            # a group may hold axes of size 1 merged into a neighbour (the layout stage does
+            # that): they can go anywhere, so the group goes where its other axes go
+            lo, hi = groups[g]
+            real = [a for a in range(lo, hi) if s is None or s[a] != 1] or [lo]
+            return position[real[0]]
+
+        # groups in output order: each group moves as one block
+        return [b.transpose(data[0], sorted(range(len(groups)), key=place))]
 
 
 # ------------------------------------------------------------------------------ joining / splitting
