@@ -106,6 +106,11 @@ class OnnxOp(IRDLOperation, ABC):
         them must be cut (p: between axes p-1 and p). None: the op cannot run on merged axes."""
         return None
 
+    def wants_regroup(self) -> bool:
+        """Whether the op must run on its `mat_cuts` grouping even when every tensor fits a
+        Mat as it is (the layer needs axes merged: PReLU's batch folded into its channels)."""
+        return False
+
     def mat_data(self) -> tuple[int, ...]:
         """The operands whose axes are the op's axes (regrouped with them); the others
         (shapes, indices, starts) stay as they are."""

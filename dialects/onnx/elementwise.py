@@ -717,6 +717,11 @@ class PReluOp(BinaryOp):
             return pointwise_cuts(self)
         return len(x), {2}
 
+    def wants_regroup(self):
+        # a batch N > 1 sits on the Mat's outer axis, where ncnn's PReLU wants the channels
+        x, slope = static_shape(self.A.type), self._channel_slope()
+        return x is not None and x[0] > 1 and slope is not None and len(np.unique(slope)) > 1
+
     def mat_data(self):
         return (0,) if self._channel_slope() is not None else (0, 1)
 

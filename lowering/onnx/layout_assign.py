@@ -82,7 +82,7 @@ def _merged_groups(op: OnnxOp) -> list[Group] | None:
             merged[-1] = (merged[-1][0], g[1])
         else:
             merged.append(g)
-    if all(fits_mat(merge_shape(s, merged)) for s in shapes):
+    if op.wants_regroup() or all(fits_mat(merge_shape(s, merged)) for s in shapes):
         return merged
     return None
 
@@ -184,7 +184,7 @@ def assign_layout(module: ModuleOp) -> bool:
             if s is not None and len(s) >= 2 and s[0] > 1:
                 changed |= unroll(op)
             continue
-        if not needs_layout(op):
+        if not needs_layout(op) and not op.wants_regroup():
             continue
         groups = _merged_groups(op)
         if groups is None and isinstance(op, TransposeOp):

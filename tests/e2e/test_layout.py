@@ -86,6 +86,12 @@ class PReLU3dBatch(nn.Module):
         return self.act(x)
 
 
+class PReLU2dBatch(PReLU3dBatch):
+    """Per-channel slopes on (2, C, H, W): the batch folds into the Mat's channels."""
+
+    INPUT = (2, 3, 4, 4)
+
+
 class BatchNorm1dRows(nn.Module):
     INPUT = (4, 6)
 
@@ -167,7 +173,7 @@ def tsm(frames: int):
 MODELS: dict[str, type[nn.Module]] = {
     cls.__name__: cls
     for cls in (
-        Conv3dBatch, MaxPool3dBatch, AvgPool3dBatch, BatchNorm3dBatch, PReLU3dBatch,
+        Conv3dBatch, MaxPool3dBatch, AvgPool3dBatch, BatchNorm3dBatch, PReLU3dBatch, PReLU2dBatch,
         BatchNorm1dRows, SoftmaxAxis0, ConcatAxis0, DepthToSpaceBatch, Resize1d,
         keras_shift(160), keras_shift(40), tsm(160), tsm(300),
     )
