@@ -12,7 +12,9 @@ Two routes, both merged into `ncc.registry.get_all_passes()` (so `ncc compile`, 
   Entry points are loaded lazily, when a pipeline names the pass.
 - `--load-passes FILE.py` or `--load-passes package.module` imports a module now and registers
   the passes it defines: those listed in a module-level `NCC_PASSES`, else every `ModulePass`
-  subclass defined in the module itself (with a `name`).
+  subclass defined in the module itself (with a `name`). The module may also add ops:
+  `NCC_OPS` (onnx op classes, with their traits: the importer then reads nodes of their
+  type) and `NCC_PATTERNS` (their onnx → ncnn conversion patterns).
 
 A plug-in pass cannot take the name of a built-in pass: `--passes` must mean the same thing
 whichever plug-ins are installed.
@@ -140,8 +142,15 @@ def load_passes(target: str) -> list[str]:
             raise NccError(f"--load-passes {target}: {type(e).__name__}: {e}") from None
         origin = target
     classes = passes_of_module(module)
-    if not classes:
-        raise NccError(f"--load-passes {target}: defines no ModulePass subclass with a name")
+    ops, patterns = list(getattr(module, "NCC_OPS", ())), list(getattr(module, "NCC_PATTERNS", ()))
+    if ops or patterns:  # new ops (classes with their traits) and their onnx → ncnn patterns
+        from ncc.dialects.onnx import register_ops
+        from ncc.lowering.onnx_to_ncnn import register_patterns
+
+        register_ops(ops)
+        register_patterns(patterns)
+    if not classes and not ops and not patterns:
+        raise NccError(f"--load-passes {target}: defines no ModulePass subclass with a name (nor NCC_OPS / NCC_PATTERNS)")
     builtin = builtin_pass_names()
     names = []
     for cls in classes:

@@ -25,4 +25,16 @@ OPS_BY_TYPE: dict[str, type[OnnxOp]] = {
 
 ONNX = Dialect("onnx", list(OPS), [])
 
-__all__ = ["ONNX", "OPS", "OPS_BY_TYPE", "ConstantOp", "NoValueOp", "NodeOp", "OnnxOp", "const_value"]
+
+
+def register_ops(classes) -> None:
+    """Add op classes defined outside ncc (a plug-in): the importer maps nodes of their
+    ONNX type to them, and the dialect parses them."""
+    for cls in classes:
+        OPS_BY_TYPE[cls.name.split(".", 1)[1]] = cls
+        if cls not in OPS:
+            OPS.append(cls)
+            ONNX._operations.append(cls)  # noqa: SLF001 - xDSL Dialects have no add-op API
+
+
+__all__ = ["register_ops", "ONNX", "OPS", "OPS_BY_TYPE", "ConstantOp", "NoValueOp", "NodeOp", "OnnxOp", "const_value"]

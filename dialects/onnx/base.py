@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
     ArrayAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
@@ -44,6 +45,7 @@ from xdsl.irdl import (
     var_result_def,
 )
 from xdsl.traits import ConstantLike, OpTrait, Pure
+from xdsl.utils.exceptions import VerifyException
 
 from ncc.dialects.onnx.versions import GraphFacts, Node, Upgrade, steps_reach, upgrade
 from ncc.dialects.common import (
@@ -128,6 +130,22 @@ class OnnxOp(IRDLOperation, ABC):
         types = [typed(merge_shape(extended(static_shape(r.type), groups[-1][1]), groups), r.type) for r in self.results]
         new = type(self).create(operands=operands, result_types=types, properties=dict(self.properties))
         return b.add(new).results
+    def verify_(self) -> None:
+        """The result types must agree with the op's own shape rule when it can tell them
+        (every operand static): a result may be less known (`?` dims, unranked), never
+        different."""
+        try:
+            expected = self.infer_types()
+        except NccError as e:
+            raise VerifyException(f"{self.name}: {e.message}") from None
+        if expected is None or len(expected) != len(self.results):
+            return
+        for i, (want, res) in enumerate(zip(expected, self.results, strict=True)):
+            if not _type_agrees(res.type, want):
+                raise VerifyException(
+                    f"{self.name}: result {i} has type {res.type}, but its shape rule gives {want}"
+                )
+
     def satisfies(self, trait: OpTrait) -> bool:
         """Whether a trait the class declares holds for this instance (a Softmax is
         frame-local unless it works along axis 0); `ncc.dialects.onnx.traits.trait_of`
@@ -175,6 +193,20 @@ class OnnxOp(IRDLOperation, ABC):
 
     def error(self, message: str) -> NccError:
         return NccError(message, **op_location(self))
+
+
+def _type_agrees(actual: Attribute, expected: Attribute) -> bool:
+    """`actual` is `expected` or a less-known form of it (unranked, `?` dims)."""
+    if actual == expected:
+        return True
+    if not isinstance(expected, TensorType):
+        return True  # only tensor results are checked
+    if isinstance(actual, UnrankedTensorType):
+        return actual.element_type == expected.element_type
+    if not isinstance(actual, TensorType) or actual.element_type != expected.element_type:
+        return False
+    a, e = actual.get_shape(), expected.get_shape()
+    return len(a) == len(e) and all(x == y or x == DYNAMIC_INDEX or y == DYNAMIC_INDEX for x, y in zip(a, e))
 
 
 def int_prop(default: int):

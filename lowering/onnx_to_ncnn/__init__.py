@@ -14,12 +14,21 @@ from ncc.lowering.dispatch import PatternTable, TypeDispatchPattern, register
 from ncc.lowering.rewriting import apply_patterns
 
 
+_PLUGIN_PATTERNS: list = []
+
+
+def register_patterns(patterns) -> None:
+    """Add onnx → ncnn patterns defined outside ncc (a plug-in's `NCC_PATTERNS`)."""
+    _PLUGIN_PATTERNS.extend(patterns)
+
+
 def populate_onnx_to_ncnn_patterns(table: PatternTable) -> PatternTable:
     """Register every default onnx → ncnn pattern into `table` (and return it)."""
     from ncc.lowering.onnx_to_ncnn import attention, elementwise, embedding, layout, logic, nn, recurrent, tensor
 
     for module in (elementwise, logic, nn, tensor, layout, recurrent, attention, embedding):
         register(table, module.PATTERNS)
+    register(table, _PLUGIN_PATTERNS)  # last: registered later, tried first
     return table
 
 
