@@ -574,8 +574,9 @@ def _matmul_supported(a: Sequence[int], bm: Sequence[int]) -> bool:
 
 
 class MatMulToNcnn(OnnxToNcnnPattern):
-    """MatMul with a constant 2-D right operand → InnerProduct on the last axis; otherwise
-    ncnn MatMul (CPU only), with constants as MemoryData."""
+    """MatMul with a constant 2-D right operand → InnerProduct on the last axis; a constant
+    2-D left operand times a 2-D Mat → Gemm with A as weight; otherwise ncnn MatMul (CPU
+    only), with constants as MemoryData."""
 
     OP = onnx_nn.MatMulOp
 
@@ -587,6 +588,16 @@ class MatMulToNcnn(OnnxToNcnnPattern):
         if bconst is not None and len(b_shape) == 2 and op.in_const(0) is None:
             w = np.ascontiguousarray(np.asarray(bconst, dtype=np.float32).T)
             return _inner_product(b, op.A, a_shape, w, None, out, op.Y.type)
+        aconst = op.in_const(0)
+        if aconst is not None and len(a_shape) == 2 and bconst is None and len(mat_shape(b_shape)) == 2 and (
+            len(out) == 2 or (len(out) == 3 and out[0] == 1)
+        ):
+            # constant (M, K) times a run-time (K, N): ncnn Gemm with A as weight (Gemm runs on
+            # Vulkan, MatMul does not)
+            (m, k), n = a_shape, b_shape[-1]
+            params = {"constantA": 1, "constantM": m, "constantK": k, "constantC": 1, "constant_broadcast_type_C": -1}
+            weights = {"A": np.asarray(aconst, dtype=np.float32)}
+            return emit(b, N.GemmOp, [as_mat(b, op.B, (k, n))], (m, n), out, op.Y.type, params, weights)
         # ncnn reads a vector A as one row (exact), but a vector B as one column: B's rows
         # and columns are data, so a [1, N] B stays a (1, N) Mat
         am, bm = mat_shape(a_shape), data_mat(b_shape)

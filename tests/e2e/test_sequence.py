@@ -384,3 +384,25 @@ def test_fold_reaches_fold(tmp_path, export) -> None:
     x = torch.randn(1, 5 * 3 * 2, blocks, generator=torch.Generator().manual_seed(1))
     # Col2Im needs opset 18
     check_torch(Fold(), (x,), tmp_path / "m", export, "Fold", opset=18 if export == "torchscript" else None)
+
+
+# --------------------------------------------------------------------------- constant-left MatMul
+
+
+class TokenMixing(nn.Module):
+    """MLP-Mixer's token mixing: a constant (M, K) matrix times a run-time (1, K, N) tensor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(6, 5))
+
+    def forward(self, x):
+        return torch.matmul(self.w, x)
+
+
+@pytest.mark.parametrize("export", ["torchscript", "dynamo"])
+def test_constant_left_matmul_is_gemm(tmp_path, export) -> None:
+    """A constant left operand becomes ncnn Gemm's constant A (Vulkan), not MatMul (CPU)."""
+    x = torch.randn(1, 5, 8, generator=torch.Generator().manual_seed(1))
+    types = check_torch(TokenMixing(), (x,), tmp_path / "m", export, "Gemm")
+    assert "MatMul" not in types, types
