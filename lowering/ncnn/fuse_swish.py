@@ -32,8 +32,8 @@ class MulBySigmoidToSwish(RewritePattern):
                 continue
             swish = SwishOp.build([x], [op.outputs[0].type])
             swish.attributes.update(op.attributes)
-            rewriter.replace_op(op, swish)
-            rewriter.erase_op(sig)
+            rewriter.replace(op, [swish], [swish.outputs[0]])
+            rewriter.erase(sig)
             return
 
 
