@@ -159,10 +159,7 @@ def run_ncnn_blobs(
     """Run the runner subprocess once: the named blobs as raw Mat arrays, and in timing mode
     (`time_runs` > 0) the seconds of each timed run per thread count. None: no device."""
     with tempfile.TemporaryDirectory(prefix="ncc-run-") as tmp:
-        feed = {}
-        for entry in manifest["inputs"]:
-            feed[entry["blob"]] = ncnn_feed(entry, inputs[entry["name"]])
-        np.savez(Path(tmp) / "in.npz", **feed)
+        np.savez(Path(tmp) / "in.npz", **mat_feed(manifest, inputs))
         cmd = [
             sys.executable, "-m", "ncc.runtime.ncnn_runner",
             str(folder / manifest["param"]), str(folder / manifest["bin"]),
@@ -189,6 +186,109 @@ def run_ncnn_blobs(
         if time_runs > 0:
             timings = {int(k): v for k, v in json.loads((Path(tmp) / "t.json").read_text()).items()}
     return raw, timings
+
+
+def mat_feed(manifest: dict, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The input blobs as ncnn takes them: float32 arrays in Mat shape, by blob name."""
+    return {entry["blob"]: ncnn_feed(entry, inputs[entry["name"]]) for entry in manifest["inputs"]}
+
+
+@dataclass
+class NcnnFailure:
+    """Why one model of `run_ncnn_many` has no outputs: `crash` (ncnn killed the process, or
+    hung past the time limit) or `error` (ncnn refused to load or run it, or the outputs
+    have the wrong size)."""
+
+    kind: str
+    message: str
+
+
+def run_ncnn_many(
+    models: Sequence[tuple[dict, Path, Mapping[str, np.ndarray]]],
+    mode: str,
+    *,
+    timeout_s: float = 120.0,
+) -> list[dict[str, np.ndarray] | NcnnFailure] | None:
+    """Run each `(manifest, folder, inputs)` in ncnn, many per runner process
+    (`ncc.runtime.ncnn_batch`): the outputs by ONNX name in ONNX shapes, or an `NcnnFailure`,
+    one per model in order. A model that crashes ncnn (or runs past `timeout_s`) is reported
+    as a crash and the others run in a new process. None: the mode has no device."""
+    import queue
+    import threading
+
+    results: list[dict[str, np.ndarray] | NcnnFailure | None] = [None] * len(models)
+    with tempfile.TemporaryDirectory(prefix="ncc-batch-") as tmp:
+        jobs = []
+        for i, (manifest, folder, inputs) in enumerate(models):
+            np.savez(Path(tmp) / f"in{i}.npz", **mat_feed(manifest, inputs))
+            jobs.append({
+                "key": str(i), "param": str(folder / manifest["param"]), "bin": str(folder / manifest["bin"]),
+                "inputs": str(Path(tmp) / f"in{i}.npz"), "outputs": str(Path(tmp) / f"out{i}.npz"),
+                "extract": [o["blob"] for o in manifest["outputs"]],
+            })  # fmt: skip
+        pending = list(jobs)
+        while pending:
+            jobs_file = Path(tmp) / "jobs.json"
+            jobs_file.write_text(json.dumps(pending))
+            cmd = [sys.executable, "-m", "ncc.runtime.ncnn_batch", str(jobs_file), "--mode", mode]
+            with open(Path(tmp) / "stderr.txt", "w+") as err:
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+                lines: queue.Queue[str | None] = queue.Queue()
+
+                def pump(stream=proc.stdout, sink=lines) -> None:
+                    for line in stream:
+                        sink.put(line.rstrip("\n"))
+                    sink.put(None)
+
+                threading.Thread(target=pump, daemon=True).start()
+                current: str | None = None
+                done: set[str] = set()
+                timed_out = False
+                while True:
+                    try:
+                        line = lines.get(timeout=timeout_s)
+                    except queue.Empty:
+                        timed_out = True
+                        proc.kill()
+                        break
+                    if line is None:
+                        break
+                    word, _, rest = line.partition(" ")
+                    key, _, message = rest.partition(" ")
+                    if word == "START":
+                        current = key
+                    elif word in ("END", "FAIL"):
+                        done.add(key)
+                        current = None
+                        i = int(key)
+                        if word == "FAIL":
+                            results[i] = NcnnFailure("error", f"ncnn {mode}: {message}")
+                        else:
+                            manifest = models[i][0]
+                            with np.load(jobs[i]["outputs"]) as z:
+                                raw = {k: z[k] for k in z.files}
+                            try:
+                                results[i] = outputs_by_name(manifest, raw, mode)
+                            except NccError as e:
+                                results[i] = NcnnFailure("error", str(e))
+                rc = proc.wait()
+                err.seek(0)
+                tail = err.read().strip().splitlines()[-1:]
+            if rc == NO_DEVICE and not done and current is None:
+                return None
+            if current is not None:
+                why = f"no result after {timeout_s:g} s" if timed_out else (
+                    f"signal {-rc}" if rc < 0 else f"exit code {rc}: {tail[0] if tail else ''}"
+                )
+                results[int(current)] = NcnnFailure("crash", f"ncnn {mode} crashed ({why})")
+                done.add(current)
+            elif rc != 0 and not done:
+                # the runner died before any model: report it on all, do not loop
+                for job in pending:
+                    results[int(job["key"])] = NcnnFailure("crash", f"ncnn {mode} runner failed: {tail}")
+                break
+            pending = [j for j in pending if j["key"] not in done]
+    return results  # type: ignore[return-value]
 
 
 def run_ncnn(
@@ -264,6 +364,33 @@ def compare(ref: np.ndarray, got: np.ndarray) -> tuple[float, float]:
     return max_abs, max_abs / max(scale, 1e-12)
 
 
+def check_output(ref: np.ndarray, got: np.ndarray, rtol: float) -> tuple[float, float, bool, str]:
+    """(max_abs, max_rel, passed, note) of ncnn's `got` against the reference `ref`.
+
+    An integer or boolean reference must match exactly (ncnn computes in float; its values
+    must be those integers). A float reference is compared on its finite values by `compare`
+    within `rtol`; where it is NaN or ±inf, ncnn must give the same non-finite value."""
+    ref = np.asarray(ref)
+    got = np.asarray(got)
+    if ref.shape != got.shape:
+        return float("inf"), float("inf"), False, f"shape {list(got.shape)}, expected {list(ref.shape)}"
+    if ref.dtype.kind in "biu":
+        max_abs, max_rel = compare(ref, got) if np.all(np.isfinite(got)) else (float("inf"), float("inf"))
+        exact = bool(np.array_equal(ref.astype(np.float64), got.astype(np.float64)))
+        return max_abs, max_rel, exact, "" if exact else "integer values differ"
+    ref64 = ref.astype(np.float64)
+    got64 = got.astype(np.float64)
+    finite = np.isfinite(ref64)
+    if not finite.all():
+        same = (np.isnan(ref64) & np.isnan(got64)) | (ref64 == got64)
+        if not same[~finite].all():
+            return float("inf"), float("inf"), False, "NaN/inf where the reference has other values"
+    if not np.isfinite(got64[finite]).all():
+        return float("inf"), float("inf"), False, "NaN/inf where the reference is finite"
+    max_abs, max_rel = compare(ref64[finite], got64[finite])
+    return max_abs, max_rel, bool(max_rel <= rtol), ""
+
+
 def verify(
     out_dir: str | os.PathLike[str],
     model: str | os.PathLike[str] | None = None,
@@ -296,11 +423,11 @@ def verify(
             tol, why_tol = mode_tolerance(manifest, folder, mode, rtol, rtol_fp16)
             for entry in at_size["outputs"]:
                 name = entry["name"]
-                max_abs, max_rel = compare(expected[name], got[name])
-                if not np.isfinite(got[name]).all() and np.isfinite(expected[name]).all():
-                    max_rel = float("inf")
-                passed = bool(max_rel <= tol)
-                note = why_tol if passed else why_failed(mode, expected[name], got[name], manifest)
+                max_abs, max_rel, passed, note = check_output(expected[name], got[name], tol)
+                if passed:
+                    note = why_tol
+                elif note in ("", "NaN/inf where the reference is finite"):
+                    note = why_failed(mode, expected[name], got[name], manifest)
                 report.rows.append(VerifyRow(name, mode, max_abs, max_rel, tol, passed, note, size))
     return report
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import TensorType, UnrankedTensorType
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
@@ -183,6 +183,15 @@ def check_fits_mat(op: OnnxOp) -> None:
             )
 
 
+def _shapes_known(op: Operation) -> bool:
+    """Every tensor operand and result of `op` has a static shape (absent optionals aside)."""
+    return all(
+        static_shape(v.type) is not None
+        for v in (*op.operands, *op.results)
+        if isinstance(v.type, TensorType | UnrankedTensorType)
+    )
+
+
 class OnnxToNcnnPattern(RewritePattern, ABC):
     """Converts one ONNX op type into ncnn layers. Subclasses set `OP` and write `convert`,
     returning the values that replace the op's results, or None when they do not apply
@@ -200,6 +209,10 @@ class OnnxToNcnnPattern(RewritePattern, ABC):
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         if not isinstance(op, self.OP):
+            return
+        if not _shapes_known(op):
+            # an operand whose shape is unknown comes from an op that has no lowering (or a
+            # dynamic input): ncnn-legalize names that op, the root cause, not this one
             return
         if not self.ANY_SHAPE:
             check_fits_mat(op)

@@ -233,12 +233,14 @@ def _logical_of(logical: tuple[int, ...], mat: tuple[int, ...]) -> tuple[int, ..
 
 
 class PowByConstant(OnnxToNcnnPattern):
-    """x ** c for the exponents with an exact unary form. ncnn's BinaryOp pow computes
-    exp(log(x)·c) on some backends, which is NaN for a negative base (x ** 2 in LayerNorm
-    decompositions), so squares and roots never go through it."""
+    """x ** c for a constant integer exponent (or ±0.5): UnaryOp square / sqrt / rsqrt /
+    reciprocal and BinaryOp mul by repeated squaring, exact for every x. ncnn's BinaryOp pow
+    computes exp(y·log x), which is wrong for x <= 0 on the CPU (2.4e38 for 0 ** 1.7, for
+    (-2) ** 2) and inexact for integers on Vulkan, so it is never used for these."""
 
     OP = E.PowOp
     UNARY: ClassVar = {2.0: 4, 0.5: 5, -0.5: 6, -1.0: 15}  # square, sqrt, rsqrt, reciprocal
+    MAX_EXPONENT: ClassVar = 64
 
     def convert(self, op: E.PowOp, b: LayerBuilder):
         refuse_integer_arithmetic(op, b)
@@ -252,10 +254,19 @@ class PowByConstant(OnnxToNcnnPattern):
             return [op.A]
         if e in self.UNARY:
             return b.layer(L.UnaryOpOp, [op.A], op.C.type, {"op_type": self.UNARY[e]})
-        if e == 3.0:
-            sq = b.layer(L.UnaryOpOp, [op.A], op.C.type, {"op_type": 4})
-            return b.layer(L.BinaryOpOp, [sq, op.A], op.C.type, {"op_type": 2})
-        return None
+        if e != int(e) or not 0 < abs(e) <= self.MAX_EXPONENT:
+            return None
+        n, acc, power = int(abs(e)), None, op.A
+        while True:  # square-and-multiply over the bits of n
+            if n & 1:
+                acc = power if acc is None else b.layer(L.BinaryOpOp, [acc, power], op.C.type, {"op_type": 2})
+            n >>= 1
+            if not n:
+                break
+            power = b.layer(L.UnaryOpOp, [power], op.C.type, {"op_type": 4})
+        if e < 0:
+            acc = b.layer(L.UnaryOpOp, [acc], op.C.type, {"op_type": 15})
+        return [acc]
 
 
 def refuse_integer_arithmetic(op, b: LayerBuilder) -> None:
@@ -275,6 +286,13 @@ class BinaryToBinaryOp(OnnxToNcnnPattern):
 
     def convert(self, op, b: LayerBuilder):
         refuse_integer_arithmetic(op, b)
+        if isinstance(op, E.PowOp):
+            base = const_value(op.A)
+            if base is None or not np.all(base > 0):
+                raise b.error(
+                    "x ** y with a base that may be <= 0 and an exponent that is not a constant integer: "
+                    "ncnn's BinaryOp pow computes exp(y·log x), wrong for x <= 0 on the CPU"
+                )
         return binary(b, BINARY_CODES[type(op)], op.A, op.B, static_shape(op.C.type), op.C.type)
 
 
