@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import Float64Type, ModuleOp, TensorType
 from xdsl.passes import ModulePass
 
 from ncc.dialects.common import NccError, op_location, static_shape
@@ -54,6 +54,13 @@ def check_placement(layer: NcnnLayer) -> None:
         )
 
 
+_FLOAT64 = "ncnn computes in float32, which holds neither float64's range nor its precision"
+
+
+def _is_float64(t) -> bool:
+    return isinstance(t, TensorType) and isinstance(t.element_type, Float64Type)
+
+
 @dataclass(frozen=True)
 class NcnnLegalizePass(ModulePass):
     """Fail on the first op that is not an ncnn layer, a tensor with no ncnn Mat, or a layer
@@ -92,8 +99,12 @@ class NcnnLegalizePass(ModulePass):
                 if s is None:
                     raise NccError(f"model input of type {arg.type} has no static shape")
                 mat_shape(s)
+                if _is_float64(arg.type):
+                    raise NccError(f"model input {arg.index} is float64 ({arg.type}); {_FLOAT64}")
             for layer in f.body.block.ops:
                 for v in list(layer.operands) + list(layer.results):
+                    if _is_float64(v.type):
+                        raise NccError(f"computes in float64 ({v.type}); {_FLOAT64}", **op_location(layer))
                     s = static_shape(v.type)
                     if s is None:
                         raise NccError(f"tensor of type {v.type} has no static shape", **op_location(layer))
