@@ -120,3 +120,20 @@ def test_check_output_non_finite_and_integers():
     ints = np.array([3, 1000], dtype=np.int64)
     assert check_output(ints, np.array([3.0, 1000.0], dtype=np.float32), 1e-4)[2]
     assert not check_output(ints, np.array([3.0, 1000.01], dtype=np.float32), 1e-4)[2]
+
+
+@pytest.mark.parametrize("perm", [(0, 1, 4, 2, 5, 3), (1, 0, 3, 5, 2, 4), (0, 1, 2, 4, 3, 5)])
+def test_transpose_with_leading_unit_axes(tmp_path, perm):
+    """PixelShuffle's rank-6 Transpose: the layout stage joins the unit axes 0, 1 to axis 2's
+    group, which must still move to where axis 2 goes (it moved to the front: wrong data)."""
+    shape = [1, 1, 3, 3, 4, 5]
+    out = [shape[p] for p in perm]
+    model = _model(
+        [helper.make_node("Transpose", ["x"], ["y"], perm=list(perm))], [_f32("x", shape)], [_f32("y", out)]
+    )  # fmt: skip
+    result = _compile(model, tmp_path)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    for mode in ("cpu", "vulkan-fp32"):
+        got = run_ncnn_many([(result.manifest, result.out_dir, {"x": x})], mode)
+        if got is not None:
+            assert np.array_equal(got[0]["y"], np.transpose(x, perm)), mode
