@@ -75,14 +75,7 @@ class NcnnLegalizePass(ModulePass):
             # a constant left over only means its consumer was not lowered: blame the consumer
             culprits = [o for o in illegal if not isinstance(o, ConstantOp | NoValueOp)]
             if illegal and not culprits:
-                use = next(iter(illegal[0].results[0].uses))
-                user = use.operation
-                if isinstance(user, func.ReturnOp):
-                    # the whole output folded to a constant at compile time
-                    raise NccError(
-                        f"output {use.index} is a constant computed at compile time "
-                        f"({illegal[0].results[0].type}); ncc does not yet emit a layer that holds it"
-                    )
+                user = next(iter(illegal[0].results[0].uses)).operation
                 raise NccError(
                     "internal: a lowering left a constant operand on an ncnn layer", **op_location(user)
                 )

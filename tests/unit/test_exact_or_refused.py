@@ -91,16 +91,6 @@ def test_an_op_after_an_unlowered_op_names_the_unlowered_one(tmp_path):
     assert e.value.op == "CastLike" and "internal" not in str(e.value)
 
 
-def test_an_output_that_folds_to_a_constant_is_a_refusal(tmp_path):
-    model = _model(
-        [helper.make_node("Shape", ["x"], ["s"])], [_f32("x", [2, 3])],
-        [helper.make_tensor_value_info("s", TensorProto.INT64, [2])],
-    )  # fmt: skip
-    with pytest.raises(NccError) as e:
-        _compile(model, tmp_path)
-    assert "constant" in e.value.message and "internal" not in str(e.value)
-
-
 def test_run_ncnn_many_reports_a_broken_model_and_runs_the_rest(tmp_path):
     model = _model([helper.make_node("Relu", ["x"], ["y"])], [_f32("x", [4])], [_f32("y", [4])])
     good = _compile(model, tmp_path / "good")
