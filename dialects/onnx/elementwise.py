@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, i1, i64
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, opt_result_def, result_def, traits_def, var_operand_def
 
 from ncc.dialects.common import numpy_dtype, static_shape
-from ncc.dialects.onnx.base import OnnxOp, const_value, float_prop, int_prop, same_as_input, str_prop, typed
+from ncc.dialects.onnx.base import NoValueOp, OnnxOp, const_value, float_prop, int_prop, same_as_input, str_prop, typed
 from ncc.dialects.onnx.traits import Broadcasting, DataMovement, Elementwise, FrameLocal, axes_avoid
 from ncc.dialects.onnx.versions import (
     CONSUMED_INPUTS,
@@ -582,6 +582,16 @@ class DropoutOp(OnnxOp):
         if s is None:
             return None
         return [self.data.type] + ([typed(s, i1)] if self.mask is not None else [])
+
+    def is_inference(self) -> bool:
+        """Whether it is the identity: training_mode absent or a constant false, or a constant
+        ratio of 0. A training_mode known only at run time may drop at random."""
+        if isinstance(self.training_mode.owner, NoValueOp):
+            return True
+        mode, ratio = const_value(self.training_mode), const_value(self.ratio)
+        if mode is not None and not bool(np.asarray(mode).reshape(-1)[0]):
+            return True
+        return ratio is not None and float(np.asarray(ratio).reshape(-1)[0]) == 0.0
 
     def evaluate(self, x, ratio, training_mode):
         if training_mode is not None and bool(np.asarray(training_mode).reshape(-1)[0]):

@@ -80,7 +80,7 @@ class RemoveIdentity(RewritePattern):
 class RemoveInferenceDropout(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: DropoutOp, rewriter: PatternRewriter, /) -> None:
-        if op.mask is not None and op.mask.uses:
+        if (op.mask is not None and op.mask.uses) or not op.is_inference():
             return
         rewriter.replace(op, [], [op.data] + ([None] if op.mask is not None else []))
 

@@ -106,6 +106,8 @@ class LogSoftmaxToLayers(OnnxToNcnnPattern):
         kept[axis] = 1
         logical = list(x)
         logical[op.attr("axis", -1)] = 1
+        if tuple(mat_shape(logical)) != tuple(kept):
+            logical = logical_for_mat(kept)  # a reduced leading axis keeps its 1 in the Mat
         reduce_type = tensor_type(logical, np.float32)
         params = {"reduce_all": 0, "axes": [axis], "keepdims": 1, "fixbug0": 1}
         mx = b.layer(N.ReductionOp, [op.X], reduce_type, {"operation": 4, **params})
@@ -153,6 +155,8 @@ class DropIdentity(OnnxToNcnnPattern):
 
     def convert(self, op, b: LayerBuilder):
         if isinstance(op, E.DropoutOp):
+            if not op.is_inference():
+                raise b.error("training-mode Dropout (training_mode not a constant false) drops at random")
             if op.mask is not None:
                 return None
             return [op.data]

@@ -44,6 +44,7 @@ FAILURES = ("wrong", "crash", "traceback", "internal")
 STATUSES = ("match", "refused", *FAILURES)
 MODES = ("cpu", "vulkan-fp32")
 COMPILE_TIMEOUT_S = 120
+NCNN_TIMEOUT_S = 300  # per model; lavapipe compiles every shader on first use, slow on a loaded machine
 
 
 def data_dir() -> Path:
@@ -479,7 +480,7 @@ def run_cases(
             runnable.append((x, feeds))
     requests = [(x.manifest, x.out_dir, feeds) for x, feeds in runnable]
     with ThreadPoolExecutor(len(modes) or 1) as pool:
-        futures = {m: pool.submit(run_ncnn_many, requests, m) for m in modes}
+        futures = {m: pool.submit(run_ncnn_many, requests, m, timeout_s=NCNN_TIMEOUT_S) for m in modes}
         results = {m: f.result() for m, f in futures.items()}
     for i, (x, _) in enumerate(runnable):
         got = {m: (results[m][i] if results[m] is not None else None) for m in modes}

@@ -127,3 +127,30 @@ def test_transpose_with_leading_unit_axes(tmp_path, perm):
         got = run_ncnn_many([(result.manifest, result.out_dir, {"x": x})], mode)
         if got is not None:
             assert np.array_equal(got[0]["y"], np.transpose(x, perm)), mode
+
+
+def test_dropout_with_a_run_time_training_mode_is_refused(tmp_path):
+    """training_mode given as an input may be true: Dropout then drops at random (it was
+    compiled as the identity)."""
+    mode = helper.make_tensor_value_info("t", TensorProto.BOOL, [])
+    ratio = numpy_helper.from_array(np.array(0.5, dtype=np.float32), "r")
+    model = _model(
+        [helper.make_node("Dropout", ["x", "r", "t"], ["y"])], [_f32("x", [3, 4]), mode], [_f32("y", [3, 4])], [ratio]
+    )  # fmt: skip
+    with pytest.raises(NccError) as e:
+        _compile(model, tmp_path)
+    assert e.value.op == "Dropout" and "training" in e.value.message
+
+
+def test_log_softmax_over_a_leading_axis(tmp_path):
+    """The reduced leading axis keeps its 1 in the Mat (was an internal placement error)."""
+    model = _model(
+        [helper.make_node("LogSoftmax", ["x"], ["y"], axis=0)], [_f32("x", [3, 4, 5])], [_f32("y", [3, 4, 5])]
+    )  # fmt: skip
+    result = _compile(model, tmp_path)
+    x = np.random.default_rng(0).standard_normal((3, 4, 5)).astype(np.float32)
+    want = x - np.max(x, axis=0) - np.log(np.sum(np.exp(x - np.max(x, axis=0)), axis=0))
+    for mode in ("cpu", "vulkan-fp32"):
+        got = run_ncnn_many([(result.manifest, result.out_dir, {"x": x})], mode)
+        if got is not None:
+            assert check_output(want, got[0]["y"], DEFAULT_RTOL)[2], mode
