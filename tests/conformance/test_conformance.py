@@ -19,6 +19,11 @@ import onnx_conformance as oc
 
 pytestmark = pytest.mark.conformance
 
+KNOWN_FAILURES: dict[str, str] = {}
+"""Failures that are understood and owned elsewhere, by model key → a part of the reason
+they fail with. Strict: a listed model that fails differently fails the tier; one that now
+matches is reported (remove it from the list)."""
+
 
 def _results(store: dict, suite: str) -> list:
     if suite not in store["results"]:
@@ -34,7 +39,13 @@ def test_suite(conformance_results: dict, suite: str) -> None:
     now = {o.key for o in outs if o.status == "match"}
     mine = {k for k in baseline if k.startswith(f"{suite}/")}
     regressed = [o for o in outs if o.key in mine and o.status != "match"]
-    failures = [o for o in outs if o.failed]
+    known = [o for o in outs if o.failed and KNOWN_FAILURES.get(o.key, "\0") in o.reason]
+    failures = [o for o in outs if o.failed and o not in known]
+    for o in known:
+        warnings.warn(f"known failure: {o.line()}", stacklevel=1)
+    fixed = [k for k in KNOWN_FAILURES if k.startswith(f"{suite}/") and k in now]
+    if fixed:
+        warnings.warn(f"{suite}: listed in KNOWN_FAILURES but matching now: {', '.join(fixed)}", stacklevel=1)
     improved = sorted(now - mine)
     if improved and not failures:
         warnings.warn(
