@@ -65,19 +65,21 @@ def measure(only: str | None = None, exact: bool = False) -> dict[str, int | str
     from ncc.driver import compile_onnx, with_batch_strategy
 
     table: dict[str, int | str] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for key, export, strategy in cases():
-            if only and (only != key if exact else only not in key):
-                continue
-            d = Path(tmp) / key
-            try:
-                model = export(d)
-                res = compile_onnx(model, d / "out", passes=with_batch_strategy(None, strategy))
-                table[key] = layer_count(res.param)
-            except Exception as e:  # noqa: BLE001 - the table records what does not compile
-                table[key] = f"error: {type(e).__name__}: {str(e).splitlines()[0][:120]}"
-            if not exact:
-                print(f"{key:45s} {table[key]}", flush=True)
+    # not a TemporaryDirectory: the e2e modules cache their exports by path for the whole
+    # process (test_rppg shares one export between strategies), so the files must outlive a call
+    tmp = tempfile.mkdtemp(prefix="ncc-layer-counts-")
+    for key, export, strategy in cases():
+        if only and (only != key if exact else only not in key):
+            continue
+        d = Path(tmp) / key
+        try:
+            model = export(d)
+            res = compile_onnx(model, d / "out", passes=with_batch_strategy(None, strategy))
+            table[key] = layer_count(res.param)
+        except Exception as e:  # noqa: BLE001 - the table records what does not compile
+            table[key] = f"error: {type(e).__name__}: {str(e).splitlines()[0][:120]}"
+        if not exact:
+            print(f"{key:45s} {table[key]}", flush=True)
     return table
 
 
