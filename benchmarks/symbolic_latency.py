@@ -43,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for label, build, shape, axes, shapes, dims in cases:
             onnx_path = _export(build(), shape, axes, Path(tmp) / f"{label.split()[0]}.onnx", "onnx17")
-            static = compile_onnx(onnx_path, Path(tmp) / "static", input_shapes=";".join(
-                f"x:{'x'.join(map(str, shape))}" for _ in [0]))
-            symbolic = compile_symbolic(onnx_path, Path(tmp) / "symbolic", split_shapes(shapes), parse_dims(dims))
+            folder = Path(tmp) / label.split()[0]
+            static = compile_onnx(onnx_path, folder / "static", input_shapes=f"x:{'x'.join(map(str, shape))}")
+            symbolic = compile_symbolic(onnx_path, folder / "symbolic", split_shapes(shapes), parse_dims(dims))
             for mode in modes:
                 times = {"static": [], "symbolic": []}
                 for _ in range(3):  # interleaved rounds
