@@ -272,3 +272,21 @@ def build(name: str, seed: int = 0) -> nn.Module:
 
 def input_shape(name: str) -> tuple[int, ...]:
     return tuple(MODELS[name].INPUT_SHAPE)
+
+
+def export_class(cls: type[nn.Module], mode: str, path) -> None:
+    """Export `cls()` (seeded weights, eval mode) on a seeded input of `cls.INPUT` to ONNX:
+    `mode` "dynamo" (torch.export, weights inside the file) or "onnx13" (TorchScript, opset 13)."""
+    import warnings
+
+    torch.manual_seed(0)
+    model = cls().eval()
+    x = torch.randn(cls.INPUT, generator=torch.Generator().manual_seed(1))
+    kwargs = (
+        {"dynamo": True, "verbose": False, "external_data": False}
+        if mode == "dynamo"
+        else {"dynamo": False, "opset_version": 13}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), str(path), input_names=["input"], **kwargs)

@@ -12,7 +12,6 @@ takes seconds); a failure is remembered and fails each test that needs it with i
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
+from models import export_class  # noqa: E402
 from paramfile import read_param  # noqa: E402
 
 EXPORTERS = ("onnx13", "dynamo")
@@ -193,17 +193,7 @@ class Result:
 
 
 def _export(cls: type[nn.Module], mode: str, path: Path) -> None:
-    torch.manual_seed(0)
-    model = cls().eval()
-    x = torch.randn(cls.INPUT, generator=torch.Generator().manual_seed(1))
-    kwargs: dict[str, Any] = (
-        {"dynamo": True, "verbose": False, "external_data": False}
-        if mode == "dynamo"
-        else {"dynamo": False, "opset_version": 13}
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), str(path), input_names=["input"], **kwargs)
+    export_class(cls, mode, path)
 
 
 @pytest.fixture(scope="session")
