@@ -118,6 +118,12 @@ class OnnxOp(IRDLOperation, ABC):
         (shapes, indices, starts) stay as they are."""
         return tuple(range(len(self.operands)))
 
+    def mat_result_shapes(self) -> list[tuple[int, ...]]:
+        """The results' shapes with their axes in the order of the op's axes (what a grouping
+        of those axes is checked against). Default: the results as they are; a Transpose
+        gives them back in its input's order."""
+        return [s for s in (static_shape(r.type) for r in self.results) if s is not None]
+
     def regroup(self, b: Any, groups: Sequence[tuple[int, int]], data: Sequence[SSAValue]) -> Sequence[SSAValue]:
         """The op built by `b` (an OnnxBuilder) on its data operands merged into `groups`
         (an operand of one element is passed as it is); returns its results with merged

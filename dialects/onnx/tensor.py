@@ -319,6 +319,11 @@ class TransposeOp(OnnxOp):
         kept = {p[j + 1] for j in range(len(p) - 1) if p[j + 1] == p[j] + 1}  # a stays after a-1
         return len(s), {a for a in range(1, len(s)) if a not in kept}
 
+    def mat_result_shapes(self):
+        # the result's axes are the input's, permuted: in the input's order it is the input shape
+        s = self.in_shape(0)
+        return [] if s is None else [tuple(s)]
+
     def regroup(self, b, groups, data):
         p = self.permutation(groups[-1][1])
         s = self.in_shape(0)

@@ -72,7 +72,7 @@ def _merged_groups(op: OnnxOp) -> list[Group] | None:
         s = _shape(op.operands[i])
         if s is not None and len(s) <= rank:
             shapes.append(extended(s, rank))
-    shapes += [s for s in (_shape(r) for r in op.results) if s is not None and len(s) == rank]
+    shapes += [s for s in op.mat_result_shapes() if len(s) == rank]
     ones = [all(s[k] == 1 for s in shapes) for k in range(rank)]
     groups = groups_from_cuts(rank, cuts)
     # a group of axes that are 1 everywhere tells nothing apart: it joins a neighbour

@@ -1,5 +1,6 @@
 """Rank-5/6 Transposes with axes of size 1: the layout stage merges those axes into a neighbour,
-and the permuted groups must still land where the permutation puts their other axes.
+and the permuted groups must still land where the permutation puts their other axes; a unit
+axis that the permutation moves (Swin's q/k/v split) must not stop the merge.
 
 Found by ONNX's `pytorch-converted/test_PixelShuffle` (1x9x4x4 → 1x1x3x3x4x4 → perm
 0,1,4,2,5,3), which compiled and returned wrong numbers. Each case here is a model written with
@@ -25,6 +26,8 @@ CASES = [
     ((1, 6, 4, 4), (1, 2, 3, 1, 4, 4), (0, 2, 4, 1, 5, 3)),
     ((1, 8, 6, 6), (1, 2, 4, 6, 6), (0, 3, 1, 4, 2)),
     ((1, 4, 3, 5), (1, 1, 4, 3, 5), (0, 3, 2, 1, 4)),
+    # Swin's q/k/v split (TorchScript export): the unit axis moves inside, the result is rank 5
+    ((1, 16, 72, 32), (1, 16, 3, 24, 32), (2, 0, 3, 1, 4)),
 ]
 
 

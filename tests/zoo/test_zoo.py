@@ -29,10 +29,6 @@ KNOWN_FAILURES: dict[tuple[str, str, str], tuple[str, str]] = {
     ("efficientnet_b0", "*", "vulkan-fp16"): FP16,
     ("mobileone_s0", "*", "vulkan-fp16"): FP16,
     ("fastvit_t8", "*", "vulkan-fp32"): GELU_VULKAN,
-    ("swin_tiny", "torchscript", "*"): (
-        "(Transpose): a tensor of shape [3, 1, 24, 16, 32] does not fit an ncnn Mat",
-        "the rank-5 q/k/v split of the TorchScript export's attention: layout (issue 9, rank > 4)",
-    ),
 }
 
 
