@@ -221,7 +221,7 @@ def compile_symbolic(
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.ncc-symbolic-", dir=out.parent))
     try:
         base = compile_onnx(model, work / "base", input_shapes=_concrete(shapes, values), **options)
-        _require_dynamic(base.module, shapes, label)
+        _require_dynamic(shapes, label)
         moved: dict[str, Any] = {}
         for s in symbols:
             other = dict(values, **{s: dims[s].other()})
@@ -297,10 +297,10 @@ def _blob_mats(manifest: dict) -> dict[str, list[int]]:
     return mats
 
 
-def _require_dynamic(module, shapes: dict[str, list[int | str]], label: str) -> None:
+def _require_dynamic(shapes: dict[str, list[int | str]], label: str) -> None:
     """A symbolic dim must be dynamic in the model file: a static one was folded into its
     shape arithmetic by the exporter, so another size would not be this model."""
-    del module  # the importer's types are gone after set-input-shapes; read the file instead
+    # the importer's types are static after set-input-shapes: read the model file instead
     from ncc.frontends.onnx import load_onnx
 
     graph = load_onnx(label).graph
