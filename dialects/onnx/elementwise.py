@@ -292,15 +292,15 @@ class IsInfOp(OnnxOp):
     OPSETS: ClassVar[tuple[int, int]] = (10, MAX_OPSET)
     X = operand_def()
     Y = result_def()
-    detect_negative = opt_prop_def(IntegerAttr)
-    detect_positive = opt_prop_def(IntegerAttr)
+    detect_negative = int_prop(1)
+    detect_positive = int_prop(1)
 
     def infer_types(self):
         s = self.in_shape(0)
         return None if s is None else [typed(s, i1)]
 
     def evaluate(self, x):
-        pos, neg = self.attr("detect_positive", 1), self.attr("detect_negative", 1)
+        pos, neg = self.attr("detect_positive"), self.attr("detect_negative")
         return [(np.isposinf(x) & bool(pos)) | (np.isneginf(x) & bool(neg))]
 
 
@@ -332,14 +332,12 @@ class SeluOp(UnaryOp):
         DefaultAttr(before=6, name="alpha", value=1.6732),
         DefaultAttr(before=6, name="gamma", value=1.0507),
     )
-    alpha = opt_prop_def(FloatAttr)
-    gamma = opt_prop_def(FloatAttr)
-
-    DEFAULT_ALPHA: ClassVar[float] = 1.67326319217681884765625
-    DEFAULT_GAMMA: ClassVar[float] = 1.05070102214813232421875
+    # ONNX's defaults, written to f32 precision (the spec's 1.67326319217681884765625, ...)
+    alpha = float_prop(1.67326319217681884765625)
+    gamma = float_prop(1.05070102214813232421875)
 
     def evaluate(self, x):
-        a, g = self.attr("alpha", self.DEFAULT_ALPHA), self.attr("gamma", self.DEFAULT_GAMMA)
+        a, g = self.attr("alpha"), self.attr("gamma")
         return [np.where(x > 0, g * x, g * (a * np.exp(x) - a)).astype(x.dtype)]
 
 
@@ -347,10 +345,10 @@ class SeluOp(UnaryOp):
 class CeluOp(UnaryOp):
     name = "onnx.Celu"
     OPSETS: ClassVar[tuple[int, int]] = (12, MAX_OPSET)
-    alpha = opt_prop_def(FloatAttr)
+    alpha = float_prop(1.0)
 
     def evaluate(self, x):
-        a = self.attr("alpha", 1.0)
+        a = self.attr("alpha")
         return [(np.maximum(x, 0) + np.minimum(0, a * (np.exp(x / a) - 1))).astype(x.dtype)]
 
 
@@ -361,11 +359,11 @@ class ShrinkOp(UnaryOp):
 
     name = "onnx.Shrink"
     OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
-    bias = opt_prop_def(FloatAttr)
-    lambd = opt_prop_def(FloatAttr)
+    bias = float_prop(0.0)
+    lambd = float_prop(0.5)
 
     def evaluate(self, x):
-        b, lam = self.attr("bias", 0.0), self.attr("lambd", 0.5)
+        b, lam = self.attr("bias"), self.attr("lambd")
         return [np.where(x < -lam, x + b, np.where(x > lam, x - b, 0)).astype(x.dtype)]
 
 
@@ -373,10 +371,10 @@ class ShrinkOp(UnaryOp):
 class ThresholdedReluOp(UnaryOp):
     name = "onnx.ThresholdedRelu"
     OPSETS: ClassVar[tuple[int, int]] = (10, MAX_OPSET)
-    alpha = opt_prop_def(FloatAttr)
+    alpha = float_prop(1.0)
 
     def evaluate(self, x):
-        return [np.where(x > self.attr("alpha", 1.0), x, 0).astype(x.dtype)]
+        return [np.where(x > self.attr("alpha"), x, 0).astype(x.dtype)]
 
 
 @irdl_op_definition
@@ -491,10 +489,10 @@ class LogSoftmaxOp(UnaryOp):
     name = "onnx.LogSoftmax"
     OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (CoerceTo2D(before=13),)
-    axis = opt_prop_def(IntegerAttr)
+    axis = int_prop(-1)
 
     def evaluate(self, x):
-        a = self.attr("axis", -1)
+        a = self.attr("axis")
         d = x - x.max(axis=a, keepdims=True)
         return [(d - np.log(np.exp(d).sum(axis=a, keepdims=True))).astype(x.dtype)]
 

@@ -720,8 +720,8 @@ class GroupNormalizationOp(OnnxOp):
     bias = operand_def()
     Y = result_def()
     num_groups = opt_prop_def(IntegerAttr)
-    epsilon = opt_prop_def(FloatAttr)
-    stash_type = opt_prop_def(IntegerAttr)
+    epsilon = float_prop(1e-05)
+    stash_type = int_prop(1)
 
     def infer_types(self):
         x = self.in_shape(0)
@@ -748,7 +748,7 @@ class GroupNormalizationOp(OnnxOp):
         xg = x.reshape(n, g, -1).astype(np.float32)
         mean = xg.mean(axis=2, keepdims=True)
         var = ((xg - mean) ** 2).mean(axis=2, keepdims=True)
-        y = ((xg - mean) / np.sqrt(var + self.attr("epsilon", 1e-5))).reshape(x.shape)
+        y = ((xg - mean) / np.sqrt(var + self.attr("epsilon"))).reshape(x.shape)
         s, b = self.channel_affine(scale, bias)
         shape = (1, c) + (1,) * (x.ndim - 2)
         return [(y * s.reshape(shape) + b.reshape(shape)).astype(x.dtype)]
@@ -763,9 +763,9 @@ class LRNOp(OnnxOp):
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
     X = operand_def()
     Y = result_def()
-    alpha = opt_prop_def(FloatAttr)
-    beta = opt_prop_def(FloatAttr)
-    bias = opt_prop_def(FloatAttr)
+    alpha = float_prop(0.0001)
+    beta = float_prop(0.75)
+    bias = float_prop(1.0)
     size = opt_prop_def(IntegerAttr)
 
     def infer_types(self):
@@ -782,7 +782,7 @@ class LRNOp(OnnxOp):
         total = np.zeros_like(x)
         for ch in range(c):
             total[:, ch] = sq[:, max(0, ch - lo) : min(c, ch + hi + 1)].sum(axis=1)
-        a, b, k = self.attr("alpha", 1e-4), self.attr("beta", 0.75), self.attr("bias", 1.0)
+        a, b, k = self.attr("alpha"), self.attr("beta"), self.attr("bias")
         return [(x / (k + a / size * total) ** b).astype(x.dtype)]
 
 

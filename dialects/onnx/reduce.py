@@ -220,8 +220,8 @@ class CumSumOp(OnnxOp):
     x = operand_def()
     axis = operand_def()
     y = result_def()
-    exclusive = opt_prop_def(IntegerAttr)
-    reverse = opt_prop_def(IntegerAttr)
+    exclusive = int_prop(0)
+    reverse = int_prop(0)
 
     def cum_axis(self) -> int | None:
         shape, a = self.in_shape(0), self.in_const(1)
@@ -234,13 +234,13 @@ class CumSumOp(OnnxOp):
 
     def evaluate(self, x, axis_in):
         a = self.cum_axis()
-        if self.attr("reverse", 0):
+        if self.attr("reverse"):
             x = np.flip(x, a)
         y = np.cumsum(x, axis=a, dtype=x.dtype)
-        if self.attr("exclusive", 0):
+        if self.attr("exclusive"):
             head = np.zeros_like(np.take(x, [0], axis=a))
             y = np.concatenate([head, np.take(y, range(x.shape[a] - 1), axis=a)], axis=a)
-        if self.attr("reverse", 0):
+        if self.attr("reverse"):
             y = np.flip(y, a)
         return [np.ascontiguousarray(y)]
 

@@ -208,7 +208,7 @@ class FlattenOp(OnnxOp):
         a = self.attr("axis")
         a = a + len(src) if a < 0 else a
         if not 0 <= a <= len(src):
-            raise self.error(f"Flatten axis {self.attr('axis', 1)} out of range for rank {len(src)}")
+            raise self.error(f"Flatten axis {self.attr('axis')} out of range for rank {len(src)}")
         return math.prod(src[:a]), math.prod(src[a:])
 
     def infer_types(self):

@@ -310,8 +310,13 @@ class NonSpatialBatchNorm(Upgrade):
             return True
         if len([o for o in node.outputs if o]) > 1:
             raise node.error("training-mode BatchNormalization (statistics outputs) is not supported")
+        # imported here: nn.py imports this module for its UPGRADES
+        from ncc.dialects.onnx.base import declared_default, py_value
+        from ncc.dialects.onnx.nn import BatchNormalizationOp
+
         x, scale, bias, mean, var = (node.input(i) for i in range(5))
-        eps = b.const(np.asarray(node.attr("epsilon", 1e-5), np.float32), "epsilon")
+        default_eps = py_value(declared_default(BatchNormalizationOp, "epsilon"))
+        eps = b.const(np.asarray(node.attr("epsilon", default_eps), np.float32), "epsilon")
         centred = b.emit("Sub", [x, mean])
         std = b.emit("Sqrt", [b.emit("Add", [var, eps])])
         scaled = b.emit("Mul", [b.emit("Div", [centred, std]), scale])

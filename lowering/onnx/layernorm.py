@@ -25,7 +25,7 @@ from ncc.lowering.rewriting import fuse_locations
 
 def _trailing_mean_axes(op: object, rank: int) -> int | None:
     """The first axis of a keepdims ReduceMean over the trailing axes [a, rank), else None."""
-    if not isinstance(op, ReduceMeanOp) or not op.attr("keepdims", 1):
+    if not isinstance(op, ReduceMeanOp) or not op.attr("keepdims"):
         return None
     axes = op.reduce_axes()
     if not axes or list(axes) != list(range(axes[0], rank)):
@@ -105,7 +105,7 @@ class FoldLayerNormAffine(RewritePattern):
             return
         scale, bias = np.broadcast_to(scale, inner), np.broadcast_to(bias, inner)
         new = (scale * g, bias * g) if isinstance(op, MulOp) else (scale, bias + g)
-        ops = _layernorm(ln.X, new[0], new[1], axis, ln.attr("epsilon", 1e-5), op.C)
+        ops = _layernorm(ln.X, new[0], new[1], axis, ln.attr("epsilon"), op.C)
         for o in ops:
             o.location = fuse_locations(ln.location, op.location)
         rewriter.replace(op, ops, [ops[-1].Y])

@@ -38,15 +38,15 @@ class ActivationToLayer(OnnxToNcnnPattern):
         E.HardSwishOp: (L.HardSwishOp, lambda op: {"alpha": 1.0 / 6.0, "beta": 0.5}),
         E.GeluOp: (L.GELUOp, lambda op: {"fast_gelu": int(op.attr("approximate") == "tanh")}),
         E.MishOp: (L.MishOp, lambda op: {}),
-        E.CeluOp: (L.CELUOp, lambda op: {"alpha": op.attr("alpha", 1.0)}),
+        E.CeluOp: (L.CELUOp, lambda op: {"alpha": op.attr("alpha")}),
         E.SeluOp: (
             L.SELUOp,
             lambda op: {
-                "alpha": op.attr("alpha", E.SeluOp.DEFAULT_ALPHA),
-                "lambda_": op.attr("gamma", E.SeluOp.DEFAULT_GAMMA),
+                "alpha": op.attr("alpha"),
+                "lambda_": op.attr("gamma"),
             },
         ),
-        E.ShrinkOp: (L.ShrinkOp, lambda op: {"bias": op.attr("bias", 0.0), "lambd": op.attr("lambd", 0.5)}),
+        E.ShrinkOp: (L.ShrinkOp, lambda op: {"bias": op.attr("bias"), "lambd": op.attr("lambd")}),
     }
     OP = tuple(LAYERS)
 
@@ -101,11 +101,11 @@ class LogSoftmaxToLayers(OnnxToNcnnPattern):
 
     def convert(self, op: E.LogSoftmaxOp, b: LayerBuilder):
         x = static_shape(op.X.type)
-        axis = b.axis(op.attr("axis", -1))
+        axis = b.axis(op.attr("axis"))
         kept = list(mat_shape(x))
         kept[axis] = 1
         logical = list(x)
-        logical[op.attr("axis", -1)] = 1
+        logical[op.attr("axis")] = 1
         if tuple(mat_shape(logical)) != tuple(kept):
             logical = logical_for_mat(kept)  # a reduced leading axis keeps its 1 in the Mat
         reduce_type = tensor_type(logical, np.float32)
@@ -139,7 +139,7 @@ class ThresholdedReluToLayers(OnnxToNcnnPattern):
 
     def convert(self, op: E.ThresholdedReluOp, b: LayerBuilder):
         t = op.Y.type
-        alpha = float(op.attr("alpha", 1.0))
+        alpha = float(op.attr("alpha"))
         if alpha >= 0:
             s = b.layer(L.ShrinkOp, [op.X], t, {"bias": 0.0, "lambd": alpha})
             return b.layer(L.ReLUOp, [s], t)

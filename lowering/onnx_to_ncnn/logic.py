@@ -189,7 +189,7 @@ class IsInfToStep(OnnxToNcnnPattern):
     OP = E.IsInfOp
 
     def convert(self, op: E.IsInfOp, b: LayerBuilder):
-        pos, neg = op.attr("detect_positive", 1), op.attr("detect_negative", 1)
+        pos, neg = op.attr("detect_positive"), op.attr("detect_negative")
         t = _mask_type(op, op.Y)
         if pos and neg:
             return step(b, _unary(b, op.X, 0), L.FLT_MAX, t)

@@ -140,7 +140,7 @@ def _dynamic_weight_conv(
     ncnn's Deconvolution reorders itself) and the bias as a 1-D bottom. Group 1 only; the
     Vulkan kernels refuse dynamic weights, so these layers run on the CPU."""
     spatial = len(x) - 2
-    if spatial not in (1, 2) or op.attr("group", 1) != 1:
+    if spatial not in (1, 2) or op.attr("group") != 1:
         raise b.error("a run-time weight or bias needs a 1-D / 2-D convolution with group 1 (ncnn dynamic_weight)")
     w_shape = input_shape(op, b, 1)
     w4 = (*w_shape[:2], *((1,) if spatial == 1 else ()), *w_shape[2:])
@@ -700,7 +700,7 @@ class GroupNormalizationToGroupNorm(OnnxToNcnnPattern):
         x = input_shape(op, b)
         need_batch_one(b, x)
         gamma, beta = op.channel_affine(const_input(op, b, 1, "scale"), const_input(op, b, 2, "bias"))
-        params = {"group": op.attr("num_groups"), "channels": x[1], "eps": op.attr("epsilon", 1e-5), "affine": 1}
+        params = {"group": op.attr("num_groups"), "channels": x[1], "eps": op.attr("epsilon"), "affine": 1}
         src, mat = op.X, tuple(x[1:])
         if len(mat) > 4:
             mat = (x[1], int(np.prod(x[2:-1])), x[-1])
@@ -723,8 +723,8 @@ class LRNToLRN(OnnxToNcnnPattern):
             raise b.error(f"size {size} is even: ONNX sums channels c-{(size - 1) // 2}..c+{size // 2}, "
                           "ncnn LRN only a symmetric window")
         params = {
-            "region_type": 0, "local_size": size, "alpha": op.attr("alpha", 1e-4),
-            "beta": op.attr("beta", 0.75), "bias": op.attr("bias", 1.0),
+            "region_type": 0, "local_size": size, "alpha": op.attr("alpha"),
+            "beta": op.attr("beta"), "bias": op.attr("bias"),
         }  # fmt: skip
         plane = (x[1], int(np.prod(x[2:-1])) if len(x) > 3 else 1, x[-1])
         src = as_mat(b, op.X, plane)
@@ -748,9 +748,9 @@ class CumSumToCumulativeSum(OnnxToNcnnPattern):
         mat = mat_shape(x)
         t = op.y.type
         v = op.x
-        if op.attr("reverse", 0):
+        if op.attr("reverse"):
             v = b.layer(S.FlipOp, [v], t, {"axes": [axis]})
-        if op.attr("exclusive", 0) and x[a] > 1:
+        if op.attr("exclusive") and x[a] > 1:
             head_mat = tuple(1 if i == axis else d for i, d in enumerate(mat))
             head = b.memory_data(np.zeros(head_mat, np.float32), logical_for_mat(head_mat))
             body = list(x)
@@ -758,11 +758,11 @@ class CumSumToCumulativeSum(OnnxToNcnnPattern):
             body_v = b.layer(S.CropOp, [v], typed(body, t), {"starts": [0], "ends": [x[a] - 1], "axes": [axis]})
             v = b.layer(S.ConcatOp, [head, body_v], t, {"axis": axis})
             v = b.layer(N.CumulativeSumOp, [v], t, {"axis": axis})
-        elif op.attr("exclusive", 0):
+        elif op.attr("exclusive"):
             v = b.memory_data(np.zeros(mat, np.float32), x)
         else:
             v = b.layer(N.CumulativeSumOp, [v], t, {"axis": axis})
-        if op.attr("reverse", 0):
+        if op.attr("reverse"):
             v = b.layer(S.FlipOp, [v], t, {"axes": [axis]})
         return v
 
