@@ -28,6 +28,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ncc.errors import NccError
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -227,7 +229,7 @@ def compile_symbolic(
             other = dict(values, **{s: dims[s].other()})
             moved[s] = (other[s], compile_onnx(model, work / s, input_shapes=_concrete(shapes, other), **options))
         head, layers = _read_param(base.param)
-        bin_bytes = base.bin.read_bytes()
+        runs = [(values, base)] + [(dict(values, **{s: size}), r) for s, (size, r) in moved.items()]
         for s, (size, result) in moved.items():
             _, other_layers = _read_param(result.param)
             # name the first layer that differs and is not a Split ncc inserted for a fan-out
@@ -240,34 +242,51 @@ def compile_symbolic(
                     f"{label}: the ncnn graph itself changes with dim {s} ({values[s]} → {size}) {where}: "
                     f"the lowering depends on the size there; compile with a static --input-shape"
                 )
-            mats_a, mats_b = _blob_mats(base.manifest), _blob_mats(result.manifest)
-            for la, lb in zip(layers, other_layers, strict=True):
-                if la.params == lb.params:
-                    continue
-                cls = LAYERS_BY_TYPE.get(la.type)
-                ins = la.head[4 : 4 + int(la.head[2])]
-                if la.type == "Input":  # its params are only shape hints
-                    general = {k: v for k, v in la.params.items() if lb.params.get(k) == v}
-                elif cls is None:
-                    general = None
-                else:
-                    general = cls.generalize_params(
-                        la.params, lb.params,
-                        [mats_a[x] for x in ins] if all(x in mats_a for x in ins) else None,
-                        [mats_b[x] for x in ins] if all(x in mats_b for x in ins) else None,
-                    )  # fmt: skip
-                if general is None:
-                    diff = sorted(k for k in set(la.params) | set(lb.params) if la.params.get(k) != lb.params.get(k))
-                    shown = ", ".join(f"{k}: {la.params.get(k, '-')} at {s}={values[s]}, {lb.params.get(k, '-')} at {s}={size}" for k in diff)
-                    raise NccError(
-                        f"{label}: ncnn layer {la.type} '{la.name}' depends on dim {s} ({shown}) and has no "
-                        f"size-free form: compile with a static --input-shape"
-                    )
-                la.params = general
-            if result.bin.read_bytes() != bin_bytes:
-                raise NccError(f"{label}: the weights depend on dim {s} (a constant computed from the input size): "
-                               f"compile with a static --input-shape")
+        all_layers = [layers] + [_read_param(r.param)[1] for _, (_, r) in moved.items()]
+        all_mats = [_blob_mats(r.manifest) for _, r in runs]
+        all_weights = [_layer_weights(r, len(layers)) for _, r in runs]
+        grids: list[int] = []  # MemoryData layers whose data moves with the size
+        for i, la in enumerate(layers):
+            samples = [ls[i].params for ls in all_layers]
+            weights_move = any(w[i] != all_weights[0][i] for w in all_weights)
+            if la.type == "MemoryData" and (weights_move or any(p != la.params for p in samples)):
+                grids.append(i)
+                continue
+            if weights_move:
+                s = _first_moved(runs, [w[i] for w in all_weights])
+                raise NccError(f"{label}: the weights of ncnn layer {la.type} '{la.name}' depend on dim {s} "
+                               f"(a constant computed from the input size): compile with a static --input-shape")
+            if all(p == la.params for p in samples):
+                continue
+            cls = LAYERS_BY_TYPE.get(la.type)
+            ins = la.head[4 : 4 + int(la.head[2])]
+            if la.type == "Input":  # its params are only shape hints
+                general = {k: v for k, v in la.params.items() if all(p.get(k) == v for p in samples)}
+            elif cls is None:
+                general = None
+            else:
+                general = cls.generalize_params(
+                    [(p, [m[x] for x in ins] if all(x in m for x in ins) else None) for p, m in zip(samples, all_mats, strict=True)]
+                )
+            if general is None:
+                s = _first_moved(runs, samples)
+                k_run = next(j for j, (v, _) in enumerate(runs) if v[s] != values[s])
+                pb = samples[k_run]
+                diff = sorted(k for k in set(la.params) | set(pb) if la.params.get(k) != pb.get(k))
+                shown = ", ".join(f"{k}: {la.params.get(k, '-')} at {s}={values[s]}, {pb.get(k, '-')} at {s}={runs[k_run][0][s]}" for k in diff)
+                raise NccError(
+                    f"{label}: ncnn layer {la.type} '{la.name}' depends on dim {s} ({shown}) and has no "
+                    f"size-free form: compile with a static --input-shape"
+                )
+            la.params = general
+        bin_bytes = b"".join(all_weights[0])
+        bounded: set[str] = set()
+        if grids:
+            head, layers, bin_bytes, bounded = _grids_from_largest(
+                model, work, shapes, dims, values, runs, all_layers, all_weights, all_mats, grids, head, label, options
+            )
         base.param.write_text("\n".join(head + [la.line() for la in layers]) + "\n")
+        base.bin.write_bytes(bin_bytes)
         manifest, _ = load_manifest(base.out_dir)
         for key in ("inputs", "outputs"):
             for i, entry in enumerate(manifest[key]):
@@ -277,6 +296,8 @@ def compile_symbolic(
                         for j, d in enumerate(entry[field_name])
                     ]
         manifest["dims"] = {s: dims[s].entry() for s in symbols}
+        for s in bounded:  # a grid cropped from one built for the largest size: no larger size runs
+            manifest["dims"][s]["max_is_limit"] = True
         manifest_path = base.manifest_path
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
         if out.exists():
@@ -288,6 +309,129 @@ def compile_symbolic(
     base.manifest_path = out / manifest_path.name
     base.manifest = manifest
     return base
+
+
+def _layer_weights(result, count: int) -> list[bytes]:
+    """Each `.param` line's bytes in the `.bin` (Input lines first, as the emitter writes them)."""
+    from ncc.emit.ncnn_files import _main, layer_weights
+
+    block = _main(result.module).body.block
+    fp16 = bool(result.manifest.get("fp16_weights"))
+    ops = [op for op in block.ops if op is not block.last_op]
+    out = [b""] * len(block.args) + [layer_weights(op, fp16) for op in ops]
+    if len(out) != count or b"".join(out) != result.bin.read_bytes():
+        raise NccError("internal: the .bin does not split into the layers' weights")
+    return out
+
+
+def _first_moved(runs: list, items: list) -> str:
+    """The dim whose compile (`runs[k]`, the given sizes with one dim moved) changed `items[k]`."""
+    given = runs[0][0]
+    for (sizes, _), item in zip(runs[1:], items[1:], strict=True):
+        if item != items[0]:
+            return next(s for s in sizes if sizes[s] != given[s])
+    return next(iter(given))
+
+
+def _memdata_shape(params: dict[int, str]) -> tuple[int, ...]:
+    """A MemoryData's Mat (numpy order) from its params 0=w 1=h 11=d 2=c."""
+    w, h, d, c = (int(params.get(k, 0)) for k in (0, 1, 11, 2))
+    return (c, d, h, w) if d else (c, h, w) if c else (h, w) if h else (w,)
+
+
+def _grids_from_largest(model, work, shapes, dims, values, runs, all_layers, all_weights, all_mats, grids, head, label, options):
+    """MemoryData constants that move with the size (the grids of a detector head, built from
+    Shape → Range → meshgrid): each must be, at every compile size, the leading corner of the
+    one made for the largest size. It is then stored at that size and cropped at run time to
+    the size of the blob it meets (a Crop whose ends are that blob's dims), so the model runs
+    at any size up to the range's maximum, exactly. Returns the new head, layers, .bin, and the
+    dims whose maximum became a limit."""
+    from ncc.dialects.ncnn.size_expr import MAT_LETTERS
+    from ncc.driver import compile_onnx
+
+    layers = all_layers[0]
+    moved_by = {
+        i: {s for (sizes, _), w, ls in zip(runs[1:], all_weights[1:], all_layers[1:], strict=True)
+            if w[i] != all_weights[0][i] or ls[i].params != all_layers[0][i].params for s in sizes if sizes[s] != values[s]}
+        for i in grids
+    }  # fmt: skip
+    for i in grids:
+        for s in sorted(moved_by[i]):
+            if dims[s].hi is None:
+                raise NccError(
+                    f"{label}: ncnn layer MemoryData '{layers[i].name}' depends on dim {s} (a constant computed from the "
+                    f"input size): ncc builds such a constant at run time by cropping one made for the largest size, so give "
+                    f"{s} a range (--dim {s}={values[s]},LO..HI), or compile with a static --input-shape"
+                )
+    bounded = set().union(*moved_by.values())
+    largest = {s: (dims[s].hi if s in bounded else values[s]) for s in values}
+    result = compile_onnx(model, work / "largest", input_shapes=_concrete(shapes, largest), **options)
+    _, big_layers = _read_param(result.param)
+    if [la.head for la in big_layers] != [la.head for la in layers]:
+        raise NccError(f"{label}: the ncnn graph itself changes at the largest size {largest}: compile with a static --input-shape")
+    big_weights = _layer_weights(result, len(layers))
+    big_mats = _blob_mats(result.manifest)
+    weights = list(all_weights[0])
+    inserts: dict[int, list[_Layer]] = {}
+    blob_count = int(head[1].split()[1])
+    for n, i in enumerate(grids):
+        la = layers[i]
+        big_shape = _memdata_shape(big_layers[i].params)
+        big = np.frombuffer(big_weights[i], "<f4").reshape(big_shape)
+        top = la.head[-1]
+        shapes_k = []
+        for w, ls in zip(all_weights, all_layers, strict=True):
+            shape_k = _memdata_shape(ls[i].params)
+            data = np.frombuffer(w[i], "<f4").reshape(shape_k)
+            if len(shape_k) != len(big_shape) or not np.array_equal(data, big[tuple(slice(0, k) for k in shape_k)]):
+                s = sorted(moved_by[i])[0]
+                raise NccError(
+                    f"{label}: ncnn layer MemoryData '{la.name}' depends on dim {s} (a constant computed from the input "
+                    f"size) and is not a corner of the one made for the largest size: compile with a static --input-shape"
+                )
+            shapes_k.append(shape_k)
+        axes = [a for a in range(len(big_shape)) if any(sh[a] != big_shape[a] for sh in shapes_k)]
+        consumer = next(j for j, lj in enumerate(layers) if top in lj.head[4 : 4 + int(lj.head[2])])
+        bottoms = layers[consumer].head[4 : 4 + int(layers[consumer].head[2])]
+
+        def fits(blob: str) -> bool:  # the blob's dims equal the constant's on every moving axis
+            for mats, shape in zip(all_mats + [big_mats], shapes_k + [big_shape], strict=True):
+                m = mats.get(blob)
+                if m is None or len(m) < len(shape) - min(axes) or any(m[a - len(shape) + len(m)] != shape[a] for a in axes):
+                    return False
+            return True
+
+        ref = next((b for b in bottoms if b != top and fits(b)), None)
+        if ref is None:
+            raise NccError(
+                f"{label}: ncnn layer MemoryData '{la.name}' depends on dim {sorted(moved_by[i])[0]} and the layer "
+                f"{layers[consumer].type} '{layers[consumer].name}' it feeds has no input of its size to crop it to: "
+                f"compile with a static --input-shape"
+            )
+        ref_rank = len(big_mats[ref])
+        letters = MAT_LETTERS[ref_rank]
+        a_blob, b_blob, grid_blob = f"ncc_grid{n}_ref", f"ncc_grid{n}_size", f"ncc_grid{n}"
+        split = _Layer("Split", f"{la.name}_size_split", ["Split", f"{la.name}_size_split", "1", "2", ref, a_blob, b_blob])
+        crop = _Layer("Crop", f"{la.name}_crop", ["Crop", f"{la.name}_crop", "2", "1", top, b_blob, grid_blob], {
+            19: '"' + ",".join("0" for _ in axes) + '"',
+            20: '"' + ",".join(f"1{letters[a - len(big_shape) + ref_rank]}" for a in axes) + '"',
+            21: '"' + ",".join(str(a) for a in axes) + '"',
+        })  # fmt: skip
+        inserts.setdefault(consumer, []).extend([split, crop])
+        c = layers[consumer]
+        c.head = c.head[:4] + [a_blob if b == ref else grid_blob if b == top else b for b in bottoms] + c.head[4 + len(bottoms):]
+        la.params = big_layers[i].params
+        weights[i] = big_weights[i]
+        blob_count += 3
+    new_layers, new_weights = [], []
+    for j, lj in enumerate(layers):
+        for extra in inserts.get(j, []):
+            new_layers.append(extra)
+            new_weights.append(b"")
+        new_layers.append(lj)
+        new_weights.append(weights[j])
+    new_head = [head[0], f"{len(new_layers)} {blob_count}"]
+    return new_head, new_layers, b"".join(new_weights), bounded
 
 
 def _blob_mats(manifest: dict) -> dict[str, list[int]]:
@@ -343,6 +487,10 @@ def dims_from_inputs(manifest: dict, arrays: dict[str, Any]) -> dict[str, int]:
             if isinstance(d, str) and _NAME.match(d):
                 if values.setdefault(d, int(n)) != int(n):
                     raise NccError(f"dim {d} is {values[d]} in one input and {n} in another")
+                limit = (manifest.get("dims") or {}).get(d, {})
+                if limit.get("max_is_limit") and int(n) > limit["max"]:
+                    raise NccError(f"dim {d} is {n}, above {limit['max']}: this model holds constants made for "
+                                   f"{d} up to {limit['max']} (recompile with a larger range)")
     return values
 
 

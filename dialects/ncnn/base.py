@@ -87,15 +87,11 @@ class NcnnLayer(IRDLOperation, ABC):
 
     @classmethod
     def generalize_params(
-        cls,
-        a: Mapping[int, str],
-        b: Mapping[int, str],
-        in_mats_a: Sequence[Sequence[int]] | None,
-        in_mats_b: Sequence[Sequence[int]] | None,
+        cls, samples: Sequence[tuple[Mapping[int, str], Sequence[Sequence[int]] | None]]
     ) -> dict[int, str] | None:
-        """Params (id → `.param` token) that give this layer's output at two input sizes, from
-        its params `a` / `b` compiled at each (`ncc.symbolic`); None: no size-free form. The
-        input Mats are the layer's inputs at each size, when known."""
+        """Params (id → `.param` token) that give this layer's output at every compile size
+        (`ncc.symbolic`), from `samples`: per size, the params ncc wrote there and the layer's
+        input Mats when known (the given size first). None: no size-free form."""
         return None
 
     @classmethod

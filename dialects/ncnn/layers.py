@@ -24,6 +24,7 @@ from ncc.dialects.ncnn.base import (
     mat_axes,
     mat_from_axes,
 )
+from ncc.dialects.ncnn.size_expr import fit_size_expr
 from ncc.dialects.ncnn.traits import FusedActivation, FusedReLU
 
 
@@ -117,13 +118,37 @@ class ReshapeOp(NcnnLayer):
     }
 
     @classmethod
-    def generalize_params(cls, a, b, in_mats_a, in_mats_b):
-        """One differing w/h/d/c becomes -1 (the rest of the input), when no other is -1."""
-        dims = {cls.PARAMS[k].id for k in "whdc"}
-        diff = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
-        if len(diff) != 1 or not diff <= dims or "-1" in {a.get(k) for k in dims}:
+    def generalize_params(cls, samples):
+        """One differing w/h/d/c becomes -1 (the rest of the input) when no other is -1;
+        otherwise the shape becomes a size expression of the input's dims (6=, w first), with
+        -1 kept or given to the first differing axis. Batch-axis reshapes keep their numbers."""
+        ids = {k: cls.PARAMS[k].id for k in "whdc"}
+        base = samples[0][0]
+        keys = set().union(*(p for p, _ in samples))
+        diff = {k for k in keys if len({p.get(k) for p, _ in samples}) > 1}
+        if not diff <= set(ids.values()) or any(m is None or len(m) != 1 for _, m in samples):
             return None
-        return {**a, diff.pop(): "-1"}
+        written = [ids[k] for k in "whdc" if ids[k] in base]
+        if "-1" not in {base.get(i) for i in written}:
+            first = next(i for i in written if i in diff)
+            if len(diff) == 1:
+                return {**base, first: "-1"}
+        else:
+            first = None
+        items = []
+        for i in written:
+            if i == first:
+                items.append("-1")
+            elif i in diff:
+                expr = fit_size_expr([int(p[i]) for p, _ in samples], [m for _, m in samples])
+                if expr is None:
+                    return None
+                items.append(expr)
+            else:
+                items.append(base[i])
+        out = {k: v for k, v in base.items() if k not in ids.values()}
+        out[cls.PARAMS["shape_expr"].id] = '"' + ",".join(items) + '"'
+        return out
 
     def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
         """`reshape.cpp::forward`: the rank is the number of w/h/(d)/c keys written (w only

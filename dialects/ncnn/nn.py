@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from typing import ClassVar
 
+import numpy as np
 from xdsl.irdl import irdl_op_definition
 
 from ncc.dialects.ncnn.base import (
@@ -33,6 +34,7 @@ from ncc.dialects.ncnn.base import (
     same_pad,
     window_extent,
 )
+from ncc.dialects.ncnn.size_expr import fit_size_expr
 
 _ACT = {
     "activation_type": Param(9, 0),
@@ -580,33 +582,48 @@ class InterpOp(NcnnLayer):
     }
 
     @classmethod
-    def generalize_params(cls, a, b, in_mats_a, in_mats_b):
-        """An output size that is the same multiple of the input's at both sizes becomes that
-        scale (ncnn then computes int(size * scale) and maps pixels by in/out, as before)."""
+    def generalize_params(cls, samples):
+        """An output size that is the same multiple of the input's at every size becomes that
+        scale (ncnn then computes int(size * scale) and maps pixels by 1/scale, as before);
+        any other output size becomes a size expression of the input's (9=, w first: ncnn
+        then maps pixels by in/out, as it does for a fixed size)."""
         ids = {k: cls.PARAMS[k].id for k in ("height_scale", "width_scale", "output_height", "output_width")}
-        rest = [k for k in set(a) | set(b) if k not in ids.values() and a.get(k) != b.get(k)]
-        if rest or not in_mats_a or not in_mats_b or len(in_mats_a[0]) < 2 or len(in_mats_b[0]) < 2:
+        keys = set().union(*(p for p, _ in samples))
+        rest = [k for k in keys if k not in ids.values() and len({p.get(k) for p, _ in samples}) > 1]
+        if rest or any(m is None or len(m[0]) < 2 for _, m in samples):
             return None
+        base = samples[0][0]
 
-        def scales(params, mat):
-            out = []
-            for size_key, scale_key, axis in (("output_height", "height_scale", -2), ("output_width", "width_scale", -1)):
-                size = int(params.get(ids[size_key], 0))
-                if size and int(params.get(ids["output_height"], 0)) and int(params.get(ids["output_width"], 0)):
-                    out.append(Fraction(size, mat[axis]))
-                else:
-                    out.append(Fraction(float(params.get(ids[scale_key], 1.0))))
+        def sizes(params, mat):  # (h, w) of the output, as interp.cpp computes it
+            oh, ow = int(params.get(ids["output_height"], 0)), int(params.get(ids["output_width"], 0))
+            if oh and ow:
+                return oh, ow
+            return tuple(int(np.float32(mat[axis]) * np.float32(params.get(ids[key], 1.0)))
+                         for axis, key in ((-2, "height_scale"), (-1, "width_scale")))  # fmt: skip
+
+        outs = [sizes(p, m[0]) for p, m in samples]
+        out = {k: v for k, v in base.items() if k not in ids.values()}
+        scales = []
+        for axis, key in ((-2, "height_scale"), (-1, "width_scale")):
+            ratios = {Fraction(o[axis], m[0][axis]) for o, (_, m) in zip(outs, samples, strict=True)}
+            scale = ratios.pop() if len(ratios) == 1 else None
+            # int(size * scale) must be the exact size in float32, and the scale exact in float
+            if scale is None or float(scale) != scale or any(
+                int(np.float32(m[0][axis]) * np.float32(float(scale))) != o[axis] for o, (_, m) in zip(outs, samples, strict=True)
+            ):
+                scales = None
+                break
+            scales.append((key, scale))
+        if scales is not None:
+            for key, scale in scales:
+                out[ids[key]] = repr(float(scale))
             return out
-
-        sa, sb = scales(a, in_mats_a[0]), scales(b, in_mats_b[0])
-        if sa != sb:
+        if len(samples[0][1]) != 1:
             return None
-        out = {k: v for k, v in a.items() if k not in ids.values()}
-        for (scale_key, axis), scale in zip((("height_scale", -2), ("width_scale", -1)), sa, strict=True):
-            for mat in (in_mats_a[0], in_mats_b[0]):  # int(size * scale) must be the exact size
-                if float(scale) * mat[axis] != int(float(scale) * mat[axis]) or float(scale) != scale:
-                    return None
-            out[ids[scale_key]] = repr(float(scale))
+        exprs = [fit_size_expr([o[axis] for o in outs], [m[:1] for _, m in samples]) for axis in (-1, -2)]
+        if None in exprs:
+            return None
+        out[cls.PARAMS["size_expr"].id] = '"' + ",".join(exprs) + '"'
         return out
 
     def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:

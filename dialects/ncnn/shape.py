@@ -32,6 +32,7 @@ from ncc.dialects.ncnn.base import (
     mat_axes,
     mat_from_axes,
 )
+from ncc.dialects.ncnn.size_expr import fit_size_expr
 
 PERMUTE_ORDERS: dict[int, tuple[str, ...]] = {
     2: ("WH", "HW"),
@@ -99,6 +100,51 @@ class CropOp(NcnnLayer):
         "ends_expr": Param(20, "", STR),
         "axes_expr": Param(21, "", STR),
     }
+
+    @classmethod
+    def generalize_params(cls, samples):
+        """A numpy-style crop whose starts / ends move with the size becomes size expressions
+        of its input's dims (19=/20=/21=, per axis in Mat order): each axis's begin and end,
+        resolved at every compile size (−233 and ends ≤ 0 made absolute), fitted by
+        `fit_size_expr`. The legacy offset form and two-input crops have none."""
+        ids = [cls.PARAMS[k].id for k in ("starts", "ends", "axes")]
+        keys = set().union(*(p for p, _ in samples))
+        arrays = {-23300 - i for i in ids}
+        if not keys <= arrays | {cls.all_params()["featmask"].id} or any(
+            m is None or len(m) != 1 for _, m in samples
+        ):
+            return None
+        resolved = []  # per sample: {axis: (begin, end)}
+        for params, mats in samples:
+            starts, ends, axes = ([int(v) for v in params.get(-23300 - i, "0").split(",")[1:]] for i in ids)
+            x = mats[0]
+            axes = [a + len(x) if a < 0 else a for a in axes] or list(range(len(x)))
+            if len(starts) != len(axes) or len(ends) != len(axes):
+                return None
+            per = {}
+            for axis, start, end in zip(axes, starts, ends, strict=True):
+                n = x[axis]
+                start = 0 if start == -233 else start
+                end = n if end == -233 else end
+                begin = start if start >= 0 else n + start
+                per[axis] = (begin, min(n, end if end > 0 else n + end))
+            resolved.append(per)
+        if len({tuple(sorted(r)) for r in resolved}) != 1:
+            return None
+        mats = [m for _, m in samples]
+        starts_e, ends_e = [], []
+        for axis in sorted(resolved[0]):
+            begin = fit_size_expr([r[axis][0] for r in resolved], mats)
+            end = fit_size_expr([r[axis][1] for r in resolved], mats)
+            if begin is None or end is None or any(r[axis][1] <= 0 for r in resolved):
+                return None
+            starts_e.append(begin)
+            ends_e.append(end)
+        out = {k: v for k, v in samples[0][0].items() if k not in arrays}
+        out[cls.PARAMS["starts_expr"].id] = '"' + ",".join(starts_e) + '"'
+        out[cls.PARAMS["ends_expr"].id] = '"' + ",".join(ends_e) + '"'
+        out[cls.PARAMS["axes_expr"].id] = '"' + ",".join(str(a) for a in sorted(resolved[0])) + '"'
+        return out
 
     def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
         """`crop.cpp::resolve_crop_roi`: numpy-style starts/ends/axes (−233 = from 0 / to the

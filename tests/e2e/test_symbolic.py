@@ -72,7 +72,7 @@ def _unet():
     return UNet()
 
 
-def _yolo_head():
+def _yolo_head(reversed_grid: bool = False):
     import torch
     from torch import nn
 
@@ -96,12 +96,36 @@ def _yolo_head():
                 y = self.pred(f)
                 gy, gx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
                 grid = torch.stack((gx, gy), 0).float()
+                if reversed_grid:  # counts down from the far edge: its values change with the size
+                    grid = grid.flip(1, 2)
                 xy = (y[:, :2].sigmoid() * 2 - 0.5 + grid) * stride
                 wh = y[:, 2:4].exp() * stride
                 outs.append(torch.cat([xy, wh, y[:, 4:].sigmoid()], 1).flatten(2))
             return torch.cat(outs, 2)
 
     return YoloHead()
+
+
+def _slicer():
+    import torch.nn.functional as F
+    from torch import nn
+
+    class Slicer(nn.Module):
+        """Slices whose ends follow the size (`[:H//2]`, `[1:-1]`, `[2:W-2]`) and a reshape whose
+        sizes follow H and W while another axis is already -1."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+
+        def forward(self, x):
+            y = F.relu(self.conv(x))
+            h, w = y.shape[2], y.shape[3]
+            top = y[:, :, : h // 2]
+            mid = y[:, :, 1:-1, 2 : w - 2]
+            return top.reshape(1, 2, 4 * (h // 2), w), mid
+
+    return Slicer()
 
 
 def _export(module, shape, axes: dict[int, str] | None, path: Path, exporter: str) -> Path:
@@ -131,6 +155,8 @@ def exported(tmp_path_factory):
         "crnn-static": (_crnn, (1, 1, 32, 160), None),
         "unet": (_unet, (1, 3, 96, 160), {2: "H", 3: "W"}),
         "yolo": (_yolo_head, (1, 3, 320, 320), {2: "H", 3: "W"}),
+        "yolo-reversed": (lambda: _yolo_head(reversed_grid=True), (1, 3, 320, 320), {2: "H", 3: "W"}),
+        "slicer": (_slicer, (1, 3, 32, 48), {2: "H", 3: "W"}),
     }
 
     def get(name: str, exporter: str = "onnx17") -> Path:
@@ -175,12 +201,99 @@ def test_unet_one_model_for_every_image_size(exported, tmp_path):
     assert len(interps) == 2 and all(" 1=2.0 2=2.0" in line and " 3=" not in line for line in interps)
 
 
-def test_grid_built_from_the_size_is_refused_naming_the_dim_and_layer(exported, tmp_path):
-    with pytest.raises(NccError, match=r"MemoryData '[^']+' depends on dim [HW] .*static --input-shape"):
-        compile_symbolic(
-            exported("yolo"), tmp_path / "m", split_shapes("x=1x3xHxW"), parse_dims(["H=320,320..640/32", "W=320,320..640/32"])
-        )
+def test_yolo_head_grids_built_at_run_time(exported, tmp_path):
+    """Strides 8/16/32, grids from Shape → Range → meshgrid: each grid is stored for the largest
+    size and cropped at run time to its feature map (a Crop whose ends are that map's h and w),
+    so one model runs at 320×320, 384×640 and 640×640."""
+    model = exported("yolo")
+    dims = parse_dims(["H=384,320..640/32", "W=640,320..640/32"])
+    result = compile_symbolic(model, tmp_path / "m", split_shapes("x=1x3xHxW"), dims)
+    report = verify(tmp_path / "m", model)
+    assert report.passed, report.table()
+    assert _sizes_checked(report) == {"H=320,W=320", "H=384,W=640", "H=640,W=640"}
+    assert {r.mode for r in report.rows} | set(report.skipped) == {"cpu", "vulkan-fp32", "vulkan-fp16"}
+    assert result.manifest["outputs"][0]["symbolic_shape"] == [1, 6, "H*W/64+H*W/256+H*W/1024"] or (
+        evaluate(result.manifest["outputs"][0]["symbolic_shape"][2], {"H": 384, "W": 640}) == 48 * 80 + 24 * 40 + 12 * 20
+    )
+    crops = [line for line in result.param.read_text().splitlines() if line.startswith("Crop") and '20="1h,1w"' in line]
+    assert len(crops) == 3
+    assert result.manifest["dims"]["H"]["max_is_limit"] and result.manifest["dims"]["W"]["max_is_limit"]
+
+
+def test_grid_without_a_range_is_refused_naming_the_dim_and_layer(exported, tmp_path):
+    with pytest.raises(NccError, match=r"MemoryData '[^']+' depends on dim [HW] .*give [HW] a range .*static --input-shape"):
+        compile_symbolic(exported("yolo"), tmp_path / "m", split_shapes("x=1x3xHxW"), parse_dims(["H=320", "W=320"]))
     assert not (tmp_path / "m").exists()
+
+
+def test_grid_whose_values_follow_the_size_is_refused(exported, tmp_path):
+    with pytest.raises(NccError, match=r"MemoryData '[^']+' depends on dim [HW] .*not a corner .*static --input-shape"):
+        compile_symbolic(exported("yolo-reversed"), tmp_path / "m", split_shapes("x=1x3xHxW"),
+                         parse_dims(["H=320,320..640/32", "W=320,320..640/32"]))  # fmt: skip
+
+
+def test_slices_and_reshapes_become_size_expressions(exported, tmp_path):
+    """Crop ends H/2, H-1, W-2 and a Reshape to (2, 2·(H/2), W) with -1 already used are written
+    as ncnn size expressions of the layer's input dims, and compute the right thing at sizes
+    never compiled."""
+    model = exported("slicer")
+    dims = parse_dims(["H=32,16..96/16", "W=48,32..96/16"])
+    result = compile_symbolic(model, tmp_path / "m", split_shapes("x=1x3xHxW"), dims)
+    report = verify(tmp_path / "m", model)
+    assert report.passed, report.table()
+    assert _sizes_checked(report) == {"H=16,W=32", "H=32,W=48", "H=96,W=96"}
+    text = result.param.read_text()
+    assert '20="//(0h,2)"' in text or '"//(0h,2)' in text, text
+    assert " 6=\"" in text, text
+
+
+def test_size_expression_semantics(tmp_path):
+    """What ncnn's expression evaluator computes, measured on the runtime (CPU, Vulkan fp32 and
+    fp16): which blob `0c`/`1h` name (channels unpacked), `//` truncation, w-first lists for
+    Reshape / Interp, per-axis Crop lists in Mat order."""
+    from ncc.dialects.ncnn.size_expr import evaluate_size_expr
+    from ncc.runtime.ncnn_runner import NO_DEVICE
+
+    x = np.arange(16 * 6 * 8, dtype=np.float32).reshape(16, 6, 8)  # 16 channels: packed on CPU and GPU
+    y = np.zeros((4, 3, 5), np.float32)
+    cases = {  # layer line tail → the expected output (numpy)
+        'Reshape r{i} 1 1 x{i} o{i} 6="-1,0h,0c"': x,
+        'Reshape r{i} 1 1 x{i} o{i} 6="//(0w,2),*(0h,2),0c"': x.reshape(16, 12, 4),
+        'Reshape r{i} 1 1 x{i} o{i} 6="*(0w,0h),-1"': x.reshape(16, 48),
+        'Reshape r{i} 2 1 x{i} y{i} o{i} 6="*(0w,0h),1c,-1"': x.reshape(4, 4, 48),
+        'Crop c{i} 1 1 x{i} o{i} 19="0" 20="//(0h,2)" 21="1"': x[:, :3],
+        'Crop c{i} 1 1 x{i} o{i} 19="1" 20="-(0w,1)" 21="2"': x[:, :, 1:7],
+        'Crop c{i} 1 1 x{i} o{i} 19="0" 20="//(0c,3)" 21="0"': x[:5],
+        'Crop c{i} 2 1 x{i} y{i} o{i} 19="0,0" 20="1h,1w" 21="1,2"': x[:, :3, :5],
+        'Interp p{i} 1 1 x{i} o{i} 0=1 9="*(0w,2),*(0h,2)"': x.repeat(2, 1).repeat(2, 2),
+        # nearest from 6x8 to 12x10: source index int(dst * in/out) in float32 (interp.cpp)
+        'Interp p{i} 2 1 x{i} y{i} o{i} 0=1 9="*(1w,2),*(1h,4)"': x[:, (np.arange(12) * np.float32(6 / 12)).astype(int)][
+            :, :, (np.arange(10) * np.float32(8 / 10)).astype(int)
+        ],
+    }
+    n = len(cases)
+    lines = ["Input in0 0 1 x", "Input in1 0 1 y", f"Split sx 1 {n} x " + " ".join(f"x{i}" for i in range(n)),
+             f"Split sy 1 {n} y " + " ".join(f"y{i}" for i in range(n))]  # fmt: skip
+    lines += [tail.format(i=i) for i, tail in enumerate(cases)]
+    param = tmp_path / "e.param"
+    param.write_text(f"7767517\n{len(lines)} {2 + 3 * n}\n" + "\n".join(lines) + "\n")
+    (tmp_path / "e.bin").write_bytes(b"")
+    np.savez(tmp_path / "in.npz", x=x, y=y)
+    for mode in ("cpu", "vulkan-fp32", "vulkan-fp16"):
+        cmd = [sys.executable, "-m", "ncc.runtime.ncnn_runner", str(param), str(tmp_path / "e.bin"), str(tmp_path / "in.npz"),
+               str(tmp_path / "out.npz"), "--mode", mode, "--extract", *[f"o{i}" for i in range(n)]]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if proc.returncode == NO_DEVICE:
+            continue
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        with np.load(tmp_path / "out.npz") as z:
+            for i, (tail, want) in enumerate(cases.items()):
+                got = z[f"o{i}"]
+                assert got.shape == want.shape, (mode, tail, got.shape, want.shape)
+                assert np.allclose(got, want, rtol=2e-3 if mode == "vulkan-fp16" else 0), (mode, tail)
+    assert evaluate_size_expr("//(*(0w,3),2)", [(16, 6, 8)]) == 12
+    assert evaluate_size_expr("-(0h,1)", [(16, 6, 8)]) == 5
+    assert evaluate_size_expr("*(1c,0w)", [(16, 6, 8), (4, 3, 5)]) == 32
 
 
 def test_a_dim_static_in_the_file_cannot_be_symbolic(exported, tmp_path):
