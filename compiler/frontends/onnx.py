@@ -448,7 +448,10 @@ def _create_typed(cls: type[OnnxOp], node: Node, opset: int, values, get_no_valu
             operands.append(values[n] if n else get_no_value())
             pos += 1
     if pos < len(inputs) and any(inputs[pos:]):
-        raise NccError(f"has {len(inputs)} inputs, ncc knows {pos}")
+        schema = _schema_version(node.op_type, opset, "")
+        formal = [i.name for i in schema.inputs] if schema is not None else []
+        used = [f"'{formal[i]}'" if i < len(formal) else str(i) for i in range(pos, len(inputs)) if inputs[i]]
+        raise NccError(f"input {', '.join(used)} is not supported (ncc reads the first {pos} inputs)")
 
     result_types: list[Attribute | Sequence[Attribute]] = []
     outs = list(node.outputs)

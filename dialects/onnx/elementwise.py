@@ -507,6 +507,8 @@ class CastOp(OnnxOp):
     output = result_def()
     to = opt_prop_def(IntegerAttr)
     saturate = int_prop(1)
+    round_mode = opt_prop_def(StringAttr)
+    """Cast-24: rounding to FLOAT8E8M0 only, a type ncc refuses by name (`target_dtype`)."""
 
     def mat_cuts(self):
         return pointwise_cuts(self)

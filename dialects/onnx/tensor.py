@@ -590,6 +590,9 @@ class RangeOp(OnnxOp):
     limit = operand_def()
     delta = operand_def()
     output = result_def()
+    stash_type = opt_prop_def(IntegerAttr)
+    """Range-27: float16 accumulates in this type (1: float32, its default; 11: float64);
+    absent (before 27): in float16."""
 
     @staticmethod
     def _scalar(op: OnnxOp, v: np.ndarray) -> np.ndarray:
@@ -619,9 +622,15 @@ class RangeOp(OnnxOp):
             return [np.zeros((0,), dtype)]
         # onnxruntime accumulates (v += delta) in T; for floats that differs from the
         # reference's start + i*delta in the last bits, and folding must match the runtime
-        steps = np.full(n, delta, dtype)
+        acc = dtype
+        if dtype == np.float16 and self.attr("stash_type") is not None:
+            stash = {1: np.dtype(np.float32), 11: np.dtype(np.float64)}.get(self.attr("stash_type"))
+            if stash is None:
+                raise self.error(f"Range stash_type {self.attr('stash_type')} is not FLOAT (1) or DOUBLE (11)")
+            acc = stash
+        steps = np.full(n, delta, acc)
         steps[0] = start
-        return [np.add.accumulate(steps, dtype=dtype)]
+        return [np.add.accumulate(steps, dtype=acc).astype(dtype)]
 
 
 @irdl_op_definition
@@ -951,12 +960,15 @@ class SpaceToDepthOp(OnnxOp):
     input = operand_def()
     output = result_def()
     blocksize = opt_prop_def(IntegerAttr)
+    mode = str_prop("DCR")  # SpaceToDepth-28; before it, always the DCR order
 
     def infer_types(self):
         s = self.in_shape(0)
         if s is None:
             return None
         bs = self.attr("blocksize")
+        if self.attr("mode") not in ("DCR", "CRD"):
+            raise self.error(f"SpaceToDepth mode '{self.attr('mode')}' is not DCR or CRD")
         if len(s) != 4 or bs is None or bs < 1 or s[2] % bs or s[3] % bs:
             raise self.error(f"SpaceToDepth blocksize {bs} does not fit {list(s)}")
         n, c, h, w = s
@@ -965,7 +977,9 @@ class SpaceToDepthOp(OnnxOp):
     def evaluate(self, x):
         bs = self.attr("blocksize")
         n, c, h, w = x.shape
-        y = x.reshape(n, c, h // bs, bs, w // bs, bs).transpose(0, 3, 5, 1, 2, 4)
+        # output channel (sh·bs + sw)·C + c for DCR, c·bs² + sh·bs + sw for CRD
+        order = (0, 3, 5, 1, 2, 4) if self.attr("mode") == "DCR" else (0, 1, 3, 5, 2, 4)
+        y = x.reshape(n, c, h // bs, bs, w // bs, bs).transpose(*order)
         return [np.ascontiguousarray(y.reshape(n, c * bs * bs, h // bs, w // bs))]
 
 

@@ -34,6 +34,12 @@ FLOAT32_EXACT_INTEGERS = 2**24
 def constant_layer(op: ConstantOp) -> Operation:
     """A MemoryData holding a constant's values (in float32, which must be exact)."""
     array = np.asarray(op.array)
+    if array.size == 0:
+        # ncnn has no empty Mat: an empty blob is how a layer reports a failure
+        raise NccError(
+            f"a constant output with no elements (shape {list(array.shape)}) cannot be an ncnn blob",
+            **op_location(op),
+        )
     if array.dtype.kind in "iub" and array.size and np.abs(array.astype(np.float64)).max() > FLOAT32_EXACT_INTEGERS:
         raise NccError(
             f"a constant output of {array.dtype} values beyond ±2^24 is not exact in ncnn's float32",

@@ -367,8 +367,12 @@ class SpaceToDepthToReorg(_Pattern):
 
     def convert(self, op: T.SpaceToDepthOp, b: LayerBuilder):
         _chw(b, op.input)
-        # Reorg mode 1 orders output channels (sh·s + sw)·C + c, as ONNX does
-        params = {"stride": op.attr("blocksize"), "mode": 1}
+        # Reorg mode 1 orders output channels (sh·s + sw)·C + c (ONNX DCR), mode 0
+        # c·s² + sh·s + sw (CRD, SpaceToDepth-28)
+        mode = {"CRD": 0, "DCR": 1}.get(op.attr("mode"))
+        if mode is None:
+            raise b.error(f"SpaceToDepth mode '{op.attr('mode')}' is not DCR or CRD")
+        params = {"stride": op.attr("blocksize"), "mode": mode}
         return b.layer(S.ReorgOp, [op.input], op.output.type, params)
 
 

@@ -1,5 +1,6 @@
-"""End-to-end: models written with onnx.helper at old opsets (6, 7, 9, 10, 11) compile with
-no options and match onnxruntime on ncnn CPU, Vulkan fp32 and Vulkan fp16.
+"""End-to-end: models written with onnx.helper at old opsets (6, 7, 9, 10, 11) and at the
+newest (28) compile with no options and match onnxruntime on ncnn CPU, Vulkan fp32 and
+Vulkan fp16.
 
 The CNN uses the forms older exporters wrote: attributes that later became inputs (Reshape
 shape, Slice, Pad, Clip, Squeeze/Unsqueeze axes, Reduce axes, Dropout ratio), Upsample,
@@ -168,6 +169,55 @@ def shape_if(opset: int) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=7)
 
 
+def opset28(opset: int = 28) -> onnx.ModelProto:
+    """Ops whose schema has a version in 24-28, at opset 28: Celu-28, SpaceToDepth-28 in both
+    modes (CRD is new), DepthToSpace-28, Pad-25, Transpose-25, Cast-28, Range-27 (folded),
+    Reshape-25, Squeeze/Unsqueeze-25. At `opset` 23 (the reference onnxruntime runs) the
+    CRD SpaceToDepth is written as Reshape → Transpose → Reshape."""
+    rng = np.random.default_rng(5)
+    inits = {
+        "pads": np.asarray([0, 0, 1, 1, 0, 0, 1, 1], np.int64),
+        "r0": np.asarray(0, np.float32), "r1": np.asarray(10, np.float32), "rd": np.asarray(1, np.float32),
+        "flat": np.asarray([1, 4, 100], np.int64), "ax0": np.asarray([0], np.int64),
+        "w": rng.standard_normal((1, 16, 1, 1)).astype(np.float32),
+    }  # fmt: skip
+    nodes = [helper.make_node("Celu", ["x"], ["a"], alpha=0.7, name="celu")]
+    if opset >= 28:
+        nodes += [
+            helper.make_node("SpaceToDepth", ["a"], ["d"], blocksize=2, mode="DCR", name="s2d_dcr"),
+            helper.make_node("SpaceToDepth", ["a"], ["c"], blocksize=2, mode="CRD", name="s2d_crd"),
+        ]
+    else:
+        inits["s6"], inits["s4"] = np.asarray([1, 4, 4, 2, 4, 2], np.int64), np.asarray([1, 16, 4, 4], np.int64)
+        nodes += [
+            helper.make_node("SpaceToDepth", ["a"], ["d"], blocksize=2, name="s2d_dcr"),
+            helper.make_node("Reshape", ["a", "s6"], ["c6"], name="crd_split"),
+            helper.make_node("Transpose", ["c6"], ["c6t"], perm=[0, 1, 3, 5, 2, 4], name="crd_order"),
+            helper.make_node("Reshape", ["c6t", "s4"], ["c"], name="s2d_crd"),
+        ]
+    nodes += [
+        helper.make_node("Mul", ["c", "w"], ["cw"], name="scale"),
+        helper.make_node("Add", ["d", "cw"], ["s"], name="add"),
+        helper.make_node("DepthToSpace", ["s"], ["u"], blocksize=2, mode="CRD", name="d2s"),
+        helper.make_node("Pad", ["u", "pads"], ["p"], name="pad"),
+        helper.make_node("Transpose", ["p"], ["t"], perm=[0, 1, 3, 2], name="transpose"),
+        helper.make_node("Cast", ["t"], ["ct"], to=TensorProto.FLOAT, name="cast"),
+        helper.make_node("Range", ["r0", "r1", "rd"], ["r"], name="range"),
+        helper.make_node("Add", ["ct", "r"], ["tr"], name="add_range"),
+        helper.make_node("Reshape", ["tr", "flat"], ["f"], name="reshape"),
+        helper.make_node("Unsqueeze", ["f", "ax0"], ["f4"], name="unsqueeze"),
+        helper.make_node("Squeeze", ["f4", "ax0"], ["y"], name="squeeze"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "opset28",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 100])],
+        initializer=[numpy_helper.from_array(a, n) for n, a in inits.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
 MODELS = {
     "cnn-opset6": lambda: cnn(6),
     "cnn-opset7": lambda: cnn(7),
@@ -176,9 +226,11 @@ MODELS = {
     "cnn-opset11": lambda: cnn(11),
     "softmax3d-opset11": lambda: softmax3d(11),
     "shape-if-opset11": lambda: shape_if(11),
+    "opset28": lambda: opset28(28),
 }
-# onnxruntime does not run opset 6 (Add-6 has no kernel): the same network at opset 7
-REFERENCES = {"cnn-opset6": lambda: cnn(7, legacy=False)}
+# onnxruntime does not run opset 6 (Add-6 has no kernel): the same network at opset 7; nor
+# SpaceToDepth-28's CRD mode: the network at opset 23, CRD written as Reshape/Transpose
+REFERENCES = {"cnn-opset6": lambda: cnn(7, legacy=False), "opset28": lambda: opset28(23)}
 
 
 @dataclass
@@ -253,3 +305,9 @@ def test_if_on_a_shape_is_inlined(opset_result) -> None:
     """The If folds to its then-branch: a Mul/Add (BinaryOp) and the Sigmoid, nothing else."""
     types = read_param(opset_result("shape-if-opset11").param).types()
     assert set(types) <= {"Input", "BinaryOp", "Sigmoid", "MemoryData"}, types
+
+
+def test_opset28_space_to_depth_modes(opset_result) -> None:
+    """SpaceToDepth-28's two channel orders are two Reorg layers: mode 1 (DCR), mode 0 (CRD)."""
+    layers = [layer for layer in read_param(opset_result("opset28").param).layers if layer.type == "Reorg"]
+    assert sorted(layer.int_param(1, 0) for layer in layers) == [0, 1], layers

@@ -1,10 +1,11 @@
-"""Opsets 1-23 at import: each upgrade an op class declares (ncc.dialects.onnx.versions),
+"""Opsets 1-28 at import: each upgrade an op class declares (ncc.dialects.onnx.versions),
 checked on a one- or two-node model built with onnx.helper at the old opset.
 
 The imported IR is run by the ops' own numpy semantics (`evaluate`, the folder's) and
 compared with onnxruntime on the same model where onnxruntime runs that opset (7 and later),
 else with the same computation written by hand at opset 7. The refusals (versions an op
-class does not read, opsets outside 1-23, unknown operator sets) are checked by message.
+class does not read, opsets outside 1-28, unknown operator sets) are checked by message; the
+versions 24-28 by what each changed (REVIEWED_AFTER_23).
 """
 
 from __future__ import annotations
@@ -523,3 +524,162 @@ def test_selu_1_defaults_and_consumed_inputs() -> None:
     m = model(5, [helper.make_node("Selu", ["x"], ["y"], consumed_inputs=[0])], {"x": x.shape})
     want = 1.0507 * np.where(x > 0, x, 1.6732 * (np.exp(x) - 1))
     np.testing.assert_allclose(run_ir(m, {"x": x})[0], want, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- opsets 24-28
+
+REVIEWED_AFTER_23 = {
+    "Attention": "24: optional input nonpad_kv_seqlen (refused by name when used); 25: left/right_window_size "
+    "(refused when set; the default -1 is the unbounded window of 23)",
+    "Cast": "24: round_mode (rounding to FLOAT8E8M0 only); 24, 25, 28: FLOAT8E8M0, INT2/UINT2, FLOAT6 types",
+    "Celu": "28: float16, double, bfloat16",
+    "ConstantOfShape": "24, 25: new types",
+    "DepthToSpace": "28: a function body, meaning unchanged",
+    "Einsum": "28: bfloat16",
+    "Flatten": "24, 25: new types",
+    "Identity": "24, 25: new types",
+    "If": "24, 25: new types",
+    "Mod": "28: the text defines fmod=0 on floats as A - floor(A / B) * B, what onnxruntime computed",
+    "Pad": "24, 25: new types",
+    "Range": "27: float16 / bfloat16 and stash_type (float16 accumulates in float32 by default)",
+    "ReduceLogSum": "28: the integer types removed",
+    "ReduceLogSumExp": "28: the integer types removed",
+    "Reshape": "24, 25: new types",
+    "Shape": "24, 25: new types",
+    "Size": "24, 25: new types",
+    "SpaceToDepth": "28: mode (DCR, the order of 1-13, by default; CRD)",
+    "Squeeze": "24, 25: new types",
+    "Transpose": "24, 25: new types",
+    "Unsqueeze": "24, 25: new types",
+}
+"""The op classes that read a schema version newer than 23, and what changed: each was read
+against the schemas (type constraints, attributes, inputs, text) when MAX_OPSET went to 28."""
+
+
+def _versions_after_23(op_type: str) -> list[int]:
+    return sorted({s.since_version for s in onnx.defs.get_all_schemas_with_history()
+                   if s.name == op_type and s.domain == "" and 23 < s.since_version <= MAX_OPSET})  # fmt: skip
+
+
+def test_every_version_after_23_that_a_class_reads_was_reviewed() -> None:
+    """Raising MAX_OPSET makes every class whose OPSETS end at it read the new versions:
+    each such version must have been read for a change of meaning (REVIEWED_AFTER_23)."""
+    from ncc.frontends.onnx import _default_opsets
+
+    unreviewed = []
+    for op_type, cls in OPS_BY_TYPE.items():
+        if op_type == "Constant":
+            continue  # read by its value's type alone
+        first, last = cls.OPSETS or _default_opsets(op_type, "")
+        newer = [v for v in _versions_after_23(op_type) if first <= v <= last]
+        if newer and op_type not in REVIEWED_AFTER_23:
+            unreviewed.append(f"{op_type}-{newer}")
+    assert not unreviewed, f"versions after 23 read without review: {unreviewed}"
+    assert all(_versions_after_23(t) for t in REVIEWED_AFTER_23), "a reviewed op has no version after 23"
+
+
+def _model28(nodes, inputs, outputs=("y",), inits=(), elem=TensorProto.FLOAT):
+    graph = helper.make_graph(
+        nodes, "g", inputs, [helper.make_tensor_value_info(n, elem, None) for n in outputs], list(inits)
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 28)], ir_version=10)
+
+
+NEW_TYPES = ["FLOAT8E8M0", "UINT2", "INT2", "FLOAT6E2M3", "FLOAT6E3M2"]
+
+
+@pytest.mark.parametrize("type_name", NEW_TYPES)
+def test_types_of_opsets_24_to_28_refused_by_name(type_name: str) -> None:
+    t = getattr(TensorProto, type_name)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    cast_to = _model28([helper.make_node("Cast", ["x"], ["c"], to=t), helper.make_node("Cast", ["c"], ["y"], to=1)], [x])
+    with pytest.raises(NccError, match=type_name):
+        run_ir(cast_to, {"x": rand(2, 3)})
+    typed_input = _model28([helper.make_node("Cast", ["i"], ["y"], to=1)], [helper.make_tensor_value_info("i", t, [2])])
+    with pytest.raises(NccError, match=type_name):
+        import_model(typed_input)
+
+
+@pytest.mark.parametrize("type_name", NEW_TYPES)
+def test_constants_of_new_types_refused(type_name: str) -> None:
+    t = getattr(TensorProto, type_name)
+    w = helper.make_tensor("w", t, [1], [1.0] if "FLOAT" in type_name else [1])
+    nodes = [helper.make_node("Cast", ["w"], ["wc"], to=1), helper.make_node("Add", ["x", "wc"], ["y"])]
+    m = _model28(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])], inits=[w])
+    with pytest.raises(NccError, match="unsupported element type"):
+        import_model(m)
+
+
+@pytest.mark.parametrize("mode", ["DCR", "CRD", None])
+def test_space_to_depth_28_modes(mode: str | None) -> None:
+    from onnx.reference import ReferenceEvaluator
+
+    attrs = {"blocksize": 2} | ({"mode": mode} if mode else {})
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 6])
+    m = _model28([helper.make_node("SpaceToDepth", ["x"], ["y"], **attrs)], [x])
+    feed = rand(1, 3, 4, 6)
+    np.testing.assert_array_equal(run_ir(m, {"x": feed})[0], ReferenceEvaluator(m).run(None, {"x": feed})[0])
+
+
+def test_space_to_depth_before_28_is_dcr() -> None:
+    """SpaceToDepth-13 (no mode) orders channels as 28's DCR."""
+    feed = rand(1, 3, 4, 6)
+    m13 = model(13, [helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=2)], {"x": feed.shape})
+    m28 = _model28([helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=2, mode="DCR")],
+                   [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(feed.shape))])  # fmt: skip
+    np.testing.assert_array_equal(run_ir(m13, {"x": feed})[0], run_ir(m28, {"x": feed})[0])
+    check(m13, {"x": feed})
+
+
+def _range16(opset: int, **attrs):
+    consts = [helper.make_node("Constant", [], [n], value=helper.make_tensor(n, TensorProto.FLOAT16, [], [v]))
+              for n, v in (("a", 1000.0), ("b", 1040.0), ("d", 0.3))]  # fmt: skip
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT16, [134])
+    nodes = [*consts, helper.make_node("Range", ["a", "b", "d"], ["r"], **attrs), helper.make_node("Add", ["x", "r"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT16, None)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
+@pytest.mark.parametrize(("opset", "attrs"), [(27, {}), (27, {"stash_type": 11}), (23, {})])
+def test_range_27_accumulates_float16_in_its_stash_type(opset: int, attrs: dict) -> None:
+    """Range-27 on float16 adds in float32 (stash_type 1, the default) or float64 (11) and
+    rounds once; before 27 (as onnxruntime does) it adds in float16."""
+    zeros = np.zeros(134, np.float16)
+    got = run_ir(_range16(opset, **attrs), {"x": zeros})[0]
+    acc = {1: np.float32, 11: np.float64}[attrs.get("stash_type", 1)] if opset >= 27 else np.float16
+    steps = np.full(134, np.float16(0.3), acc)
+    steps[0] = np.float16(1000.0)
+    np.testing.assert_array_equal(got, np.add.accumulate(steps, dtype=acc).astype(np.float16))
+    if opset >= 27:  # the two readings differ here: the test tells them apart
+        assert not np.array_equal(got, run_ir(_range16(23), {"x": zeros})[0])
+
+
+def test_attention_24_and_25_additions_refused_by_name() -> None:
+    q = helper.make_tensor_value_info("q", TensorProto.FLOAT, [1, 2, 4, 8])
+    lens = helper.make_tensor_value_info("n", TensorProto.INT64, [1])
+    nonpad = _model28([helper.make_node("Attention", ["q", "q", "q", "", "", "", "n"], ["y"])], [q, lens])
+    with pytest.raises(NccError, match="input 'nonpad_kv_seqlen' is not supported"):
+        import_model(nonpad)
+    window = _model28([helper.make_node("Attention", ["q", "q", "q"], ["y"], left_window_size=2)], [q])
+    with pytest.raises(NccError, match="attribute 'left_window_size' is not supported"):
+        import_model(window)
+    assert types_of(_model28([helper.make_node("Attention", ["q", "q", "q"], ["y"])], [q])) == ["Attention"]
+
+
+def test_cast_24_round_mode_is_read_for_other_targets() -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    m = _model28([helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT16, round_mode="nearest")], [x],
+                 elem=TensorProto.FLOAT16)  # fmt: skip
+    feed = rand(2, 3)
+    np.testing.assert_array_equal(run_ir(m, {"x": feed})[0], feed.astype(np.float16))
+
+
+def test_empty_constant_output_refused(tmp_path) -> None:
+    """Shape(start > end) folds to an empty constant: no ncnn blob can hold it (an empty Mat
+    is a layer's failure), so the output is refused by name (node suite, opset 28)."""
+    from ncc.driver import compile_onnx
+
+    m = model(21, [helper.make_node("Shape", ["x"], ["y"], start=3, end=1, name="shape")], {"x": (1, 2, 3, 4)})
+    onnx.save(m, str(tmp_path / "m.onnx"))
+    with pytest.raises(NccError, match=r"'shape' \(Shape\): a constant output with no elements"):
+        compile_onnx(tmp_path / "m.onnx", tmp_path / "out")
