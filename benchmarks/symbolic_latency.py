@@ -4,9 +4,10 @@ at the same size.
     python benchmarks/symbolic_latency.py [--repeats 30]
 
 A symbolic model differs from the static one only in params (a Reshape's -1, an Interp's scale
-instead of its size, no shape hints on Input), so any cost is ncnn's: shape hints let it build
-shape-specialised Vulkan pipelines and pick CPU kernels ahead of the first run. Models: the
-CRNN text recogniser (W) and the UNet (H, W) of tests/e2e/test_symbolic.py. Median of
+instead of its size, size expressions, no shape hints on Input; for the YOLO head three grid
+Crops with their Splits), so any cost is ncnn's: shape hints let it build shape-specialised
+Vulkan pipelines and pick CPU kernels ahead of the first run. Models: the CRNN text recogniser
+(W), the UNet (H, W) and the YOLO-style head (H, W) of tests/e2e/test_symbolic.py. Median of
 `--repeats` timed runs after 3 warm-up runs, interleaved static/symbolic, via ncc's runner.
 """
 
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from test_symbolic import _crnn, _export, _unet
+    from test_symbolic import _crnn, _export, _unet, _yolo_head
 
     from ncc.driver import compile_onnx
     from ncc.symbolic import compile_symbolic, parse_dims, split_shapes
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [
         ("crnn W=160", _crnn, (1, 1, 32, 160), {3: "W"}, "x=1x1x32xW", ["W=160,64..480/32"]),
         ("unet 96x160", _unet, (1, 3, 96, 160), {2: "H", 3: "W"}, "x=1x3xHxW", ["H=96,64..256/32", "W=160,64..256/32"]),
+        ("yolo 384x640", _yolo_head, (1, 3, 384, 640), {2: "H", 3: "W"}, "x=1x3xHxW", ["H=384,320..640/32", "W=640,320..640/32"]),
     ]
     modes = ("cpu", "vulkan-fp32")
     head = f"{'model':<14} {'mode':<12} {'static ms':>10} {'symbolic ms':>12} {'ratio':>6}"

@@ -4,16 +4,19 @@ ncnn's convolutions, poolings, elementwise layers and activations follow the siz
 input; only params that encode a size pin it. ncc therefore compiles the model at the given
 size and once more per symbolic dim with only that dim changed, and *anti-unifies* the ncnn
 files: every layer, blob and weight must be the same, and a param that differs must have a
-size-free form that ncnn computes from its input, chosen by the layer class
-(`NcnnLayer.generalize_params`: a Reshape's one differing dim becomes -1, an Input's shape
-hints are dropped, an Interp whose output is a fixed multiple of its input gets the scale
-instead of the size). A param without one stops the compile with an error that names the
-layer, its ONNX node, the dim and the two values.
+size-free form that ncnn computes from its input, chosen by the layer class from its values
+at every compile size (`NcnnLayer.generalize_params`: a Reshape's one differing dim becomes -1,
+else a size expression of its input's dims; a Crop's moving begin/end become expressions; an
+Interp gets its scale or an expression; an Input's shape hints are dropped). A MemoryData that
+moves with the size (a detector's grid) must be the corner of the one compiled at the range's
+maximum: that one is stored and cropped at run time to the blob it meets. Anything else stops
+the compile with an error that names the layer, its ONNX node, the dim and the values.
 
 The manifest keeps `shape` / `mat_shape` at the given size (so a reader that knows nothing of
 dims can still run it) and adds, per input and output, `symbolic_shape` / `symbolic_mat_shape`
 (each dim an int or an expression of the dims such as `"H/8"` or `"W/4-1"`), and `dims`: per
-dim its given value, its declared range and multiple, and the sizes `ncc verify` checked.
+dim its given value, its declared range and multiple, the sizes `ncc verify` checked, and
+`max_is_limit` when a grid was stored for the maximum (no larger size can run).
 """
 
 from __future__ import annotations
