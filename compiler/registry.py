@@ -101,6 +101,16 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return NcnnFuseSwishPass
 
+    def ncnn_fuse_shuffle_channel():
+        from ncc.lowering.ncnn.fuse_shuffle_channel import NcnnFuseShuffleChannelPass
+
+        return NcnnFuseShuffleChannelPass
+
+    def ncnn_fuse_slices():
+        from ncc.lowering.ncnn.fuse_slices import NcnnFuseSlicesPass
+
+        return NcnnFuseSlicesPass
+
     def ncnn_fuse_activation():
         from ncc.lowering.ncnn.fuse_activation import NcnnFuseActivationPass
 
@@ -147,6 +157,8 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "onnx-check-static": onnx_check_static,
         "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
         "ncnn-fuse-swish": ncnn_fuse_swish,
+        "ncnn-fuse-shuffle-channel": ncnn_fuse_shuffle_channel,
+        "ncnn-fuse-slices": ncnn_fuse_slices,
         "ncnn-fuse-activation": ncnn_fuse_activation,
         "ncnn-fold-reshapes": ncnn_fold_reshapes,
         "ncnn-fp32-accumulation": ncnn_fp32_accumulation,

@@ -54,6 +54,18 @@ def permute_order_type(perm: tuple[int, ...] | list[int]) -> int:
     return PERMUTE_ORDERS[len(perm)].index("".join(letters[a] for a in perm)[::-1])
 
 
+def permute_perm(order_type: int, dims: int) -> tuple[int, ...] | None:
+    """The numpy-order perm of the Mat axes that Permute `order_type` applies to a `dims`-D Mat
+    (the inverse of `permute_order_type`; None for a code that rank has not)."""
+    if dims == 1:
+        return (0,)
+    orders = PERMUTE_ORDERS.get(dims, ())
+    if not 0 <= order_type < len(orders):
+        return None
+    letters = _MAT_LETTERS[dims]
+    return tuple(letters.index(ch) for ch in orders[order_type][::-1])
+
+
 @irdl_op_definition
 class PermuteOp(NcnnLayer):
     name = "ncnn.Permute"
@@ -149,9 +161,23 @@ class CropOp(NcnnLayer):
     def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
         """`crop.cpp::resolve_crop_roi`: numpy-style starts/ends/axes (−233 = from 0 / to the
         end, an end ≤ 0 counts from the end, clamped), or the legacy offsets and sizes."""
-        if self.param("starts_expr") or self.param("ends_expr") or len(in_mats) > 1:
+        if len(in_mats) > 1:
             return None
-        x = list(in_mats[0])
+        ranges = self.ranges(in_mats[0])
+        if ranges is None:
+            return None
+        x = [end - begin for begin, end in ranges]
+        if any(d <= 0 for d in x):
+            raise MatRuleError(f"Crop of a Mat {list(in_mats[0])} is empty")
+        return [tuple(x)]
+
+    def ranges(self, mat: Mat) -> list[tuple[int, int]] | None:
+        """The [begin, end) the crop keeps on each axis of the input Mat `mat` (numpy order;
+        an empty range where the crop is empty); None for size expressions."""
+        if self.param("starts_expr") or self.param("ends_expr"):
+            return None
+        x = list(mat)
+        out = [(0, n) for n in x]
         starts, ends, axes = self.param("starts"), self.param("ends"), self.param("axes")
         if starts and ends:
             axes = [a + len(x) if a < 0 else a for a in axes] or list(range(len(x)))
@@ -162,17 +188,16 @@ class CropOp(NcnnLayer):
                 start = 0 if start == -233 else start
                 end = n if end == -233 else end
                 begin = start if start >= 0 else n + start
-                x[axis] = min(n, end if end > 0 else n + end) - begin
+                out[axis] = (begin, min(n, end if end > 0 else n + end))
         else:
             ax = mat_axes(x)
-            for letter in {1: "w", 2: "wh", 3: "whc", 4: "whdc"}[len(x)]:
-                size = ax[letter] - self.param(f"{letter}offset") - self.param(f"{letter}offset2")
+            letters = _MAT_LETTERS[len(x)].lower()
+            for letter in letters:
+                begin = self.param(f"{letter}offset")
+                size = ax[letter] - begin - self.param(f"{letter}offset2")
                 limit = self.param(f"out{letter}")
-                ax[letter] = size if limit == -233 else min(limit, size)
-            x = list(mat_from_axes(len(x), ax))
-        if any(d <= 0 for d in x):
-            raise MatRuleError(f"Crop of a Mat {list(in_mats[0])} is empty")
-        return [tuple(x)]
+                out[letters.index(letter)] = (begin, begin + (size if limit == -233 else min(limit, size)))
+        return out
 
 
 @irdl_op_definition
@@ -368,6 +393,36 @@ class PixelShuffleOp(NcnnLayer):
 
 
 @irdl_op_definition
+class ShuffleChannelOp(KeepsMat, NcnnLayer):
+    """`shufflechannel.cpp`: the channels (c of a 3-D or 4-D Mat) seen as a `group` × c/group
+    matrix, transposed; `reverse` = 1 takes c/group as the group count (the inverse shuffle).
+    A channel count that `group` does not divide is an error at run time."""
+
+    name = "ncnn.ShuffleChannel"
+    PARAMS: ClassVar = {"group": Param(0, 1), "reverse": Param(1, 0)}
+
+    @staticmethod
+    def source_channels(channels: int, group: int, reverse: int = 0) -> list[int] | None:
+        """For each output channel, the input channel it copies (None: group does not divide)."""
+        if group <= 0 or channels % group:
+            return None
+        g = channels // group if reverse else group
+        per = channels // g
+        src = [0] * channels
+        for i in range(g):
+            for j in range(per):
+                src[g * j + i] = per * i + j
+        return src
+
+    def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
+        x = tuple(in_mats[0])
+        c = x[0] if len(x) >= 3 else 1
+        if self.source_channels(c, self.param("group"), self.param("reverse")) is None:
+            raise MatRuleError(f"ShuffleChannel group {self.param('group')} of {c} channels")
+        return [x]
+
+
+@irdl_op_definition
 class ReorgOp(NcnnLayer):
     """3-D Mat only. mode 0: out channel q·s² + sh·s + sw; mode 1: (sh·s + sw)·c + q (ONNX
     SpaceToDepth)."""
@@ -406,6 +461,6 @@ def _three_d(layer: NcnnLayer, mat: Mat) -> tuple[int, int, int]:
 
 LAYERS: list[type[NcnnLayer]] = [
     PermuteOp, CropOp, SliceOp, ConcatOp, PaddingOp, FlattenOp, TileOp, ExpandDimsOp,
-    SqueezeOp, PixelShuffleOp, ReorgOp, NoopOp,
+    SqueezeOp, PixelShuffleOp, ShuffleChannelOp, ReorgOp, NoopOp,
     FlipOp,
 ]  # fmt: skip

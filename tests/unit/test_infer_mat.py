@@ -243,6 +243,7 @@ CASES: list[dict[str, Any]] = [
     ]],
     case(S.PixelShuffleOp, [(8, 3, 5)], {"upscale_factor": 2}),
     case(S.PixelShuffleOp, [(18, 3, 5)], {"upscale_factor": 3, "mode": 1}),
+    case(S.ShuffleChannelOp, [(6, 3, 5)], {"group": 2}), case(S.ShuffleChannelOp, [(6, 2, 3, 5)], {"group": 3, "reverse": 1}),
     case(S.ReorgOp, [(2, 6, 8)], {"stride": 2}),
     case(S.ReorgOp, [(2, 6, 9)], {"stride": 3, "mode": 1}),
     case(S.NoopOp, [C3]),

@@ -1,0 +1,99 @@
+"""ncnn-level fusions that make ncc's graphs as small as pnnx's, on small onnx.helper models that
+have the pattern, compiled with no options and verified against onnxruntime on ncnn CPU, Vulkan
+fp32 and Vulkan fp16; the layer types in the .param show the fusion happened.
+
+- channel shuffle (Reshape → Transpose → Reshape) → ShuffleChannel (`ncnn-fuse-shuffle-channel`);
+- pieces of one tensor that tile an axis (`torch.chunk` / `split` as the TorchScript exporter
+  writes them: one Slice node per piece) → one multi-output Slice (`ncnn-fuse-slices`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from ncc.driver import compile_onnx
+from ncc.verify import verify
+
+
+def _ints(name: str, values) -> onnx.TensorProto:
+    return helper.make_tensor(name, TensorProto.INT64, [len(values)], list(values))
+
+
+def _compile_and_verify(tmp_path, model: onnx.ModelProto) -> Counter:
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    compile_onnx(path, tmp_path / "out")
+    report = verify(tmp_path / "out", path)
+    assert report.passed, report.table()
+    assert {r.mode for r in report.rows} | set(report.skipped) == {"cpu", "vulkan-fp32", "vulkan-fp16"}
+    lines = (tmp_path / "out" / "m.ncnn.param").read_text().splitlines()[2:]
+    return Counter(line.split()[0] for line in lines)
+
+
+def _shuffle_model(shape, groups: int, swap=(0, 2, 1, 3, 4)) -> onnx.ModelProto:
+    n, c, h, w = shape
+    view = (n, groups, c // groups, h, w)
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("Reshape", ["r", "view"], ["v"]),
+        helper.make_node("Transpose", ["v"], ["t"], perm=list(swap)),
+        helper.make_node("Reshape", ["t", "back"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "shuffle", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], [_ints("view", view), _ints("back", shape)],
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("shape,groups", [((1, 12, 5, 7), 2), ((1, 12, 5, 7), 3), ((1, 4, 6, 6), 2), ((1, 48, 3, 3), 4)])
+def test_channel_shuffle_is_one_shufflechannel(tmp_path, shape, groups):
+    layers = _compile_and_verify(tmp_path, _shuffle_model(shape, groups))
+    assert layers["ShuffleChannel"] == 1 and not layers["Permute"] and not layers["Reshape"], layers
+
+
+def test_transpose_that_is_not_a_shuffle_stays(tmp_path):
+    # the same Reshapes around a transpose of h and w: data moves inside channels
+    layers = _compile_and_verify(tmp_path, _shuffle_model((1, 12, 5, 5), 2, swap=(0, 1, 2, 4, 3)))
+    assert not layers["ShuffleChannel"], layers
+
+
+def _pieces_model(shape, axis: int, bounds: list[int]) -> onnx.ModelProto:
+    """x → Relu → pieces [bounds[i], bounds[i+1]) along `axis`, one Slice node each, each piece
+    through its own op to an output."""
+    names = [f"p{i}" for i in range(len(bounds) - 1)]
+    nodes, inits = [helper.make_node("Relu", ["x"], ["r"])], []
+    for i, name in enumerate(names):
+        inits += [_ints(f"s{i}", [bounds[i]]), _ints(f"e{i}", [bounds[i + 1]]), _ints(f"a{i}", [axis])]
+        nodes.append(helper.make_node("Slice", ["r", f"s{i}", f"e{i}", f"a{i}"], [name]))
+    outs = []
+    for i, name in enumerate(names):
+        nodes.append(helper.make_node("Sigmoid" if i % 2 else "Neg", [name], [f"y{i}"]))
+        piece = list(shape)
+        piece[axis] = bounds[i + 1] - bounds[i]
+        outs.append(helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, piece))
+    graph = helper.make_graph(nodes, "pieces", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)], outs, inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize(
+    "shape,axis,bounds",
+    [
+        ((1, 12, 5, 7), 1, [0, 6, 12]),  # torch.chunk(x, 2, dim=1)
+        ((1, 12, 5, 7), 1, [0, 4, 8, 12]),  # torch.chunk(x, 3, dim=1)
+        ((1, 12, 5, 7), 3, [0, 2, 7]),  # x.split([2, 5], dim=-1)
+        ((1, 9, 16), 2, [0, 3, 9, 16]),  # unequal pieces of a 2-D Mat
+    ],
+)
+def test_pieces_that_tile_an_axis_are_one_slice(tmp_path, shape, axis, bounds):
+    layers = _compile_and_verify(tmp_path, _pieces_model(shape, axis, bounds))
+    assert layers["Slice"] == 1 and not layers["Crop"] and not layers["Split"], layers
+
+
+def test_pieces_with_a_gap_stay_crops(tmp_path):
+    layers = _compile_and_verify(tmp_path, _pieces_model((1, 12, 5, 7), 1, [0, 4, 8]))
+    assert not layers["Slice"] and layers["Crop"] == 2, layers
