@@ -1,5 +1,6 @@
 """`ncnn-legalize`: the legality check before emission. Everything left in the graph must
-be an ncnn layer whose tensors fit an ncnn Mat, and every layer's result Mats must be the
+be legal for `NCNN_TARGET` (the conversion target that `convert-onnx-to-ncnn` converts
+to: ncnn layers and the function's return), every tensor must fit an ncnn Mat, and every layer's result Mats must be the
 ones ncnn really produces from its inputs' Mats (`NcnnLayer.infer_mat`); anything else
 stops the compile with an error naming the node, the op and why. A placement mismatch is a
 bug in ncc (a lowering that misread where ncnn puts a tensor), reported as an internal
@@ -17,10 +18,20 @@ from xdsl.passes import ModulePass
 from ncc.dialects.common import NccError, op_location, static_shape
 from ncc.dialects.ncnn.base import MatRuleError, NcnnLayer, mat_of, mat_shape
 from ncc.dialects.onnx.base import ConstantOp, NoValueOp
+from ncc.lowering.dispatch import ConversionTarget
 from ncc.lowering.onnx.graph import functions
 
+NCNN_TARGET = ConversionTarget(
+    legal_ops=(NcnnLayer, func.ReturnOp, func.FuncOp, ModuleOp),
+    materialized=(ConstantOp, NoValueOp),
+)
+"""What is legal after the onnx → ncnn conversion (the driver and `ncnn-legalize` both ask
+it): ncnn layers inside the functions. Constants are materialized by the patterns of their
+users (as weights, params or MemoryData) and erased once unused."""
 
-def _describe_illegal(op) -> str:
+
+def describe_illegal(op) -> str:
+    """Why `op`, which no pattern converts into the target, stops the compile."""
     shapes = [static_shape(v.type) for v in op.operands]
     unknown = [i for i, s in enumerate(shapes) if s is None and "none" not in str(op.operands[i].type)]
     if unknown:
@@ -65,13 +76,14 @@ def _is_float64(t) -> bool:
 class NcnnLegalizePass(ModulePass):
     """Fail on the first op that is not an ncnn layer, a tensor with no ncnn Mat, or a layer
     whose results' Mats are not the ones ncnn computes from its inputs. Only checks: it
-    changes nothing (the conversion removes the constants it made dead)."""
+    changes nothing, dead ops included (the conversion removes the constants it made dead,
+    `tests/unit/test_conversion_protocol.py` checks that this pass leaves a module as it is)."""
 
     name = "ncnn-legalize"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for f in functions(op):
-            illegal = [o for o in f.body.block.ops if not isinstance(o, NcnnLayer | func.ReturnOp)]
+            illegal = NCNN_TARGET.illegal_ops(f.body.block.ops)
             # a constant left over only means its consumer was not lowered: blame the consumer
             culprits = [o for o in illegal if not isinstance(o, ConstantOp | NoValueOp)]
             if illegal and not culprits:
@@ -86,7 +98,7 @@ class NcnnLegalizePass(ModulePass):
                 if len(illegal) > 1:
                     kinds = sorted({op_location(o)["op"] for o in illegal[1:]})
                     more = f" (and {len(illegal) - 1} more op(s) without lowering: {', '.join(kinds)})"
-                raise NccError(_describe_illegal(first) + more, **op_location(first))
+                raise NccError(describe_illegal(first) + more, **op_location(first))
             for arg in f.args:
                 s = static_shape(arg.type)
                 if s is None:

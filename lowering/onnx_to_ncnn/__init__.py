@@ -1,6 +1,9 @@
 """onnx → ncnn: type-dispatched patterns, grouped by category like MLIR's Conversion/.
 
-Other passes reuse or override the patterns through `populate_onnx_to_ncnn_patterns`."""
+The protocol (refusals with a reason, explicit priorities, one target, one error when no
+pattern converts an op) is `ncc.lowering.dispatch`'s; the pattern base class and its shared
+preconditions are in `common`. Other passes reuse or extend the patterns through
+`populate_onnx_to_ncnn_patterns`, plug-ins through `register_patterns`."""
 
 from __future__ import annotations
 
@@ -10,15 +13,15 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from ncc.lowering.dispatch import PatternTable, TypeDispatchPattern, register
-from ncc.lowering.rewriting import apply_patterns
+from ncc.lowering.dispatch import PatternTable, apply_conversion, register
 
 
 _PLUGIN_PATTERNS: list = []
 
 
 def register_patterns(patterns) -> None:
-    """Add onnx → ncnn patterns defined outside ncc (a plug-in's `NCC_PATTERNS`)."""
+    """Add onnx → ncnn patterns defined outside ncc (a plug-in's `NCC_PATTERNS`). They are
+    registered after ncc's own: at equal `PRIORITY` a plug-in's pattern is tried first."""
     _PLUGIN_PATTERNS.extend(patterns)
 
 
@@ -28,31 +31,20 @@ def populate_onnx_to_ncnn_patterns(table: PatternTable) -> PatternTable:
 
     for module in (elementwise, logic, nn, tensor, layout, recurrent, attention, embedding):
         register(table, module.PATTERNS)
-    register(table, _PLUGIN_PATTERNS)  # last: registered later, tried first
+    register(table, _PLUGIN_PATTERNS)
     return table
 
 
 @dataclass(frozen=True)
 class ConvertOnnxToNcnnPass(ModulePass):
-    """Replace every onnx op that has an ncnn lowering by ncnn layers. Ops without one stay
-    and are reported by `ncnn-legalize`."""
+    """Convert every onnx op into ncnn layers (the target: `NCNN_TARGET`); stop at the first
+    op that no pattern converts, with one error naming it and every pattern's reason. The
+    constants the conversion made dead are erased, so `ncnn-legalize` only checks."""
 
     name = "convert-onnx-to-ncnn"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        table = populate_onnx_to_ncnn_patterns({})
-        apply_patterns(op, TypeDispatchPattern(table), apply_recursively=False)
-        remove_dead_constants(op)
+        from ncc.lowering.ncnn.legalize import NCNN_TARGET, describe_illegal
 
-
-def remove_dead_constants(module: ModuleOp) -> None:
-    """Erase the onnx constants (and NoValues) no op uses any more: the lowered ops took
-    their data as MemoryData or params."""
-    from ncc.dialects.onnx.base import ConstantOp, NoValueOp
-    from ncc.lowering.onnx.graph import functions
-    from ncc.lowering.rewriting import NccRewriter
-
-    for f in functions(module):
-        for o in reversed(list(f.body.block.ops)):
-            if isinstance(o, ConstantOp | NoValueOp) and all(r.first_use is None for r in o.results):
-                NccRewriter(o).erase(o)
+        table = populate_onnx_to_ncnn_patterns(PatternTable())
+        apply_conversion(op, table, NCNN_TARGET, describe_illegal)

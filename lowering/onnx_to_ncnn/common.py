@@ -1,10 +1,11 @@
-"""Shared machinery of the onnx → ncnn conversion: the pattern base class, the builder that
-creates layers, and the axis / broadcasting rules that come from `mat_shape`."""
+"""Shared machinery of the onnx → ncnn conversion: the pattern base class with its
+preconditions, the builder that creates layers, and the axis / broadcasting rules that come
+from `mat_shape`. The protocol (refusals, priorities, the target) is `ncc.lowering.dispatch`."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -12,10 +13,11 @@ from xdsl.dialects.builtin import TensorType, UnrankedTensorType
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
-from ncc.dialects.common import NccError, op_location, static_shape, tensor_type
+from ncc.dialects.common import NccError, numpy_dtype, op_location, static_shape, tensor_type
 from ncc.dialects.ncnn import layers as L
 from ncc.dialects.ncnn.base import NcnnLayer, fits_mat, mat_shape
 from ncc.dialects.onnx.base import OnnxOp, const_value
+from ncc.lowering.dispatch import DEFAULT_PRIORITY, NoMatch
 
 
 class LayerBuilder:
@@ -74,7 +76,7 @@ class LayerBuilder:
     # The one place patterns turn logical shapes into Mats: read an operand in the Mat a layer
     # needs, type a layer's result by the Mat it produces, and come back to the logical shape.
     # (After `onnx-layout-assign` every tensor a pattern sees has a Mat axis per logical axis,
-    # a leading 1 aside, which `check_fits_mat` enforces.)
+    # a leading 1 aside, which the `fits_mat_shapes` precondition enforces.)
 
     def read(self, v: SSAValue, mat: Sequence[int]) -> SSAValue:
         """`v` as a value whose Mat is `mat` (a Reshape unless it already is)."""
@@ -88,11 +90,11 @@ class LayerBuilder:
         layer whose other operands keep that axis (Concat, Tile, BinaryOp)."""
         s = static_shape(v.type)
         if s is None:
-            raise self.error(f"needs static shapes (got {v.type})")
+            raise NoMatch(f"needs static shapes (got {v.type})")
         if len(mat_shape(s)) == rank:
             return v
         if len(s) != rank:
-            raise self.error(f"cannot give {list(s)} a Mat of rank {rank}")
+            raise NoMatch(f"cannot give {list(s)} a Mat of rank {rank}")
         arr = const_value(v)
         if arr is not None:
             return self.memory_data(arr, [1, *s])
@@ -140,19 +142,22 @@ class LayerBuilder:
             v = self.op.operands[0] if v is None else v
             shape = static_shape(v.type)
         if shape is None:
-            raise self.error("needs a static shape")
+            raise NoMatch("needs a static shape")
         shape = tuple(shape)
         if not fits_mat(shape):
-            raise self.error(f"internal error: axis of {list(shape)}, which has no Mat axis per axis")
+            raise NccError(f"internal error: axis of {list(shape)}, which has no Mat axis per axis", **op_location(self.op))
         rank = len(shape)
         a = logical_axis + rank if logical_axis < 0 else logical_axis
         dropped = len(shape) - len(mat_shape(shape)) if rank > 0 else 0
         if a < dropped:
-            raise self.error(f"works along the batch axis (axis {logical_axis} of {list(shape)})")
+            raise NoMatch(f"works along the batch axis (axis {logical_axis} of {list(shape)})")
         return a - dropped
 
-    def error(self, message: str) -> NccError:
-        return self.op.error(message)
+    def discard(self) -> None:
+        """Drop the layers built so far (the pattern refused): they no longer use any value."""
+        for layer in reversed(self.ops):
+            layer.erase(safe_erase=False)
+        self.ops.clear()
 
 
 def reshape_params(mat: Sequence[int]) -> dict[str, int]:
@@ -171,58 +176,108 @@ def logical_for_mat(mat: Sequence[int]) -> tuple[int, ...]:
     return mat
 
 
-def check_fits_mat(op: OnnxOp) -> None:
-    """Refuse an op with a non-constant operand or a result that has no Mat of its own axes."""
+# ------------------------------------------------------------------------------ preconditions
+# A pattern declares what it needs of an op in `REQUIRES`; the base class checks it before
+# `convert` and refuses with the first unmet requirement's reason, so no pattern repeats it.
+
+Requirement = Callable[[OnnxOp], "str | None"]
+"""A precondition of a pattern: the reason it refuses `op`, or None when `op` meets it."""
+
+
+def static_shapes(op: OnnxOp) -> str | None:
+    """Every tensor operand and result has a static shape (absent optionals aside)."""
+    for kind, values in (("input", op.operands), ("result", op.results)):
+        for i, v in enumerate(values):
+            if isinstance(v.type, TensorType | UnrankedTensorType) and static_shape(v.type) is None:
+                return (
+                    f"its {kind} {i} has no static shape ({v.type}); give every model input a "
+                    "static shape with --input-shape"
+                )
+    return None
+
+
+def fits_mat_shapes(op: OnnxOp) -> str | None:
+    """Every non-constant operand and every result has a Mat axis per axis (`fits_mat`): what
+    `onnx-layout-assign` arranges. A tensor that still does not is refused here, before a
+    pattern could compute an axis of the wrong Mat; only C-order reinterpretations (Reshape)
+    do without."""
     for v in [*op.operands, *op.results]:
         s = static_shape(v.type)
         if s is not None and not fits_mat(s) and const_value(v) is None:
-            raise op.error(
+            return (
                 f"a tensor of shape {list(s)} does not fit an ncnn Mat (at most 4 axes once a "
                 "leading batch of 1 is dropped), and the layout stage found no grouping of its "
                 "axes that this op accepts"
             )
+    return None
 
 
-def _shapes_known(op: Operation) -> bool:
-    """Every tensor operand and result of `op` has a static shape (absent optionals aside)."""
-    return all(
-        static_shape(v.type) is not None
-        for v in (*op.operands, *op.results)
-        if isinstance(v.type, TensorType | UnrankedTensorType)
-    )
+def float_input(op: OnnxOp) -> str | None:
+    """Input 0 is a float tensor (ncnn layers compute in float)."""
+    t = op.operands[0].type
+    if not isinstance(t, TensorType) or numpy_dtype(t.element_type).kind != "f":
+        return f"ncnn computes in float; the input is {t}"
+    return None
+
+
+def batch_one(op: OnnxOp) -> str | None:
+    """Input 0 holds one sample (layers such as Convolution run on one)."""
+    shape = static_shape(op.operands[0].type)
+    if shape is not None and len(shape) > 0 and shape[0] != 1:
+        return (
+            f"batch {shape[0]} of input {list(shape)}: ncnn runs this layer on one sample; "
+            "the layout pass must move the batch first"
+        )
+    return None
+
+
+DEFAULT_REQUIRES: tuple[Requirement, ...] = (static_shapes, fits_mat_shapes)
 
 
 class OnnxToNcnnPattern(RewritePattern, ABC):
-    """Converts one ONNX op type into ncnn layers. Subclasses set `OP` and write `convert`,
-    returning the values that replace the op's results, or None when they do not apply
-    (another pattern for the same op may then try)."""
+    """Converts one ONNX op type into ncnn layers (the protocol: `ncc.lowering.dispatch`).
+
+    Subclasses set `OP` and write `convert`, which returns the values that replace the op's
+    results, or raises `NoMatch(reason)` when the pattern does not apply (the layers it built
+    are then dropped, and the next pattern for the op is tried). `REQUIRES` lists the
+    preconditions checked before `convert` (default: static shapes, tensors that fit a Mat);
+    `PRIORITY` orders the patterns of one op (higher first, default 0)."""
 
     OP: ClassVar[type[OnnxOp] | tuple[type[OnnxOp], ...]]
-    ANY_SHAPE: ClassVar[bool] = False
-    """Whether the pattern handles tensors whose axes do not each have a Mat axis (`fits_mat`
-    false: only C-order reinterpretations do). Every other pattern only ever sees tensors
-    that fit, which `onnx-layout-assign` arranges; a tensor that still does not is refused
-    here, before a pattern could compute an axis of the wrong Mat."""
+    PRIORITY: ClassVar[int] = DEFAULT_PRIORITY
+    REQUIRES: ClassVar[tuple[Requirement, ...]] = DEFAULT_REQUIRES
 
     @abstractmethod
-    def convert(self, op: Any, b: LayerBuilder) -> Sequence[SSAValue] | SSAValue | None: ...
+    def convert(self, op: Any, b: LayerBuilder) -> Sequence[SSAValue] | SSAValue: ...
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        """xDSL's protocol, for a pass that runs the pattern with a walker: a refusal leaves
+        the op alone (its reason is dropped)."""
+        try:
+            self.rewrite_or_refuse(op, rewriter)
+        except NoMatch:
+            pass
+
+    def rewrite_or_refuse(self, op: Operation, rewriter: PatternRewriter) -> None:
+        """Replace `op` by the layers `convert` builds, or raise `NoMatch` (what the
+        conversion driver calls, collecting the reasons)."""
         if not isinstance(op, self.OP):
-            return
-        if not _shapes_known(op):
-            # an operand whose shape is unknown comes from an op that has no lowering (or a
-            # dynamic input): ncnn-legalize names that op, the root cause, not this one
-            return
-        if not self.ANY_SHAPE:
-            check_fits_mat(op)
+            raise NoMatch(f"converts {self.OP} ops only")
+        for requirement in self.REQUIRES:
+            reason = requirement(op)
+            if reason is not None:
+                raise NoMatch(reason)
         b = LayerBuilder(op)
-        new = self.convert(op, b)
-        if new is None:
-            return
+        try:
+            new = self.convert(op, b)
+            if new is None:
+                raise NoMatch("does not apply")
+        except BaseException:
+            b.discard()
+            raise
         if isinstance(new, SSAValue):
             new = [new]
         new = list(new)
         if len(new) != len(op.results):
-            raise NccError(f"internal: {type(self).__name__} returned {len(new)} values")
+            raise NccError(f"internal error: {type(self).__name__} returned {len(new)} values", **op_location(op))
         rewriter.replace(op, b.ops, new)

@@ -17,6 +17,7 @@ from ncc.dialects.ncnn import nn as N
 from ncc.dialects.ncnn.base import mat_shape
 from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx.base import const_value, typed
+from ncc.lowering.dispatch import NoMatch
 from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, logical_for_mat, reshape_params
 
 
@@ -156,9 +157,9 @@ class DropIdentity(OnnxToNcnnPattern):
     def convert(self, op, b: LayerBuilder):
         if isinstance(op, E.DropoutOp):
             if not op.is_inference():
-                raise b.error("training-mode Dropout (training_mode not a constant false) drops at random")
+                raise NoMatch("training-mode Dropout (training_mode not a constant false) drops at random")
             if op.mask is not None:
-                return None
+                raise NoMatch("Dropout's mask output is not supported")
             return [op.data]
         return [op.X]
 
@@ -169,19 +170,19 @@ class PReluToPReLU(OnnxToNcnnPattern):
     def convert(self, op: E.PReluOp, b: LayerBuilder):
         slope = const_value(op.B)
         x = static_shape(op.A.type)
-        if slope is None or x is None:
-            return None
+        if slope is None:
+            raise NoMatch("the slope must be a constant (ncnn stores it as layer weights)")
         if slope.size == 1:
             return b.layer(L.PReLUOp, [op.A], op.C.type, {"num_slope": 1}, {"slope": slope.reshape(1)})
         mat = mat_shape(x)
         # per-channel slope: broadcast shape (C, 1, ...) on the Mat's outermost axis
         full = np.broadcast_to(slope, x) if slope.ndim <= len(x) else None
         if full is None or len(mat) < 2:
-            return None
+            raise NoMatch(f"a slope of shape {list(slope.shape)} is neither one value nor one per channel of {list(x)}")
         per_channel = full.reshape(mat)
         channel = per_channel.reshape(mat[0], -1)[:, 0]
         if not np.array_equal(per_channel, np.broadcast_to(channel.reshape(-1, *[1] * (len(mat) - 1)), mat)):
-            return None
+            raise NoMatch(f"a slope of shape {list(slope.shape)} varies along more than the channel axis of {list(x)}")
         return b.layer(L.PReLUOp, [op.A], op.C.type, {"num_slope": mat[0]}, {"slope": channel})
 
 
@@ -243,6 +244,7 @@ class PowByConstant(OnnxToNcnnPattern):
     (-2) ** 2) and inexact for integers on Vulkan, so it is never used for these."""
 
     OP = E.PowOp
+    PRIORITY = 1  # before the general BinaryToBinaryOp, which it makes exact for these exponents
     UNARY: ClassVar = {2.0: 4, 0.5: 5, -0.5: 6, -1.0: 15}  # square, sqrt, rsqrt, reciprocal
     MAX_EXPONENT: ClassVar = 64
 
@@ -250,16 +252,16 @@ class PowByConstant(OnnxToNcnnPattern):
         refuse_integer_arithmetic(op, b)
         e = const_value(op.B)
         if e is None or e.size != 1 or const_value(op.A) is not None:
-            return None
+            raise NoMatch("the exponent is not one constant value (or the base is a constant)")
         e = float(e.reshape(-1)[0])
         if static_shape(op.A.type) != static_shape(op.C.type):
-            return None
+            raise NoMatch("the exponent broadcasts the base")
         if e == 1.0:
             return [op.A]
         if e in self.UNARY:
             return b.layer(L.UnaryOpOp, [op.A], op.C.type, {"op_type": self.UNARY[e]})
         if e != int(e) or not 0 < abs(e) <= self.MAX_EXPONENT:
-            return None
+            raise NoMatch(f"the exponent {e:g} is not an integer in ±1..{self.MAX_EXPONENT} (nor ±0.5)")
         n, acc, power = int(abs(e)), None, op.A
         while True:  # square-and-multiply over the bits of n
             if n & 1:
@@ -279,7 +281,7 @@ def refuse_integer_arithmetic(op, b: LayerBuilder) -> None:
     arithmetic on compile-time values has been folded before the conversion)."""
     dtype = numpy_dtype(op.results[0].type.element_type)
     if dtype.kind in "iu":
-        raise b.error(
+        raise NoMatch(
             f"{dtype} arithmetic on values known only at run time: ncnn computes in float32, "
             "which is exact for integers only within ±2^24"
         )
@@ -293,7 +295,7 @@ class BinaryToBinaryOp(OnnxToNcnnPattern):
         if isinstance(op, E.PowOp):
             base = const_value(op.A)
             if base is None or not np.all(base > 0):
-                raise b.error(
+                raise NoMatch(
                     "x ** y with a base that may be <= 0 and an exponent that is not a constant integer: "
                     "ncnn's BinaryOp pow computes exp(y·log x), wrong for x <= 0 on the CPU"
                 )

@@ -36,6 +36,7 @@ from ncc.dialects.ncnn import layers as L
 from ncc.dialects.ncnn import shape as S
 from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx.base import const_value
+from ncc.lowering.dispatch import NoMatch
 from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern
 from ncc.lowering.onnx_to_ncnn.elementwise import binary
 
@@ -115,7 +116,7 @@ class CompareToSteps(OnnxToNcnnPattern):
     def convert(self, op: E.BinaryOp, b: LayerBuilder):
         if _kind(op.A) == "b" or _kind(op.B) == "b":
             if op.ORDER != "==":
-                raise b.error("orders booleans; ncc compares numbers only")
+                raise NoMatch("orders booleans; ncc compares numbers only")
         t = _mask_type(op, op.C)
         out = static_shape(op.C.type)
         order = op.ORDER
@@ -179,7 +180,7 @@ class CastOnMat(OnnxToNcnnPattern):
             return step(b, _unary(b, op.input, 0), 0.0, op.output.type)
         if src == "f" and dst in "iu":
             return _unary(b, op.input, 19, op.output.type)
-        raise b.error(f"casts {op.input.type} to {dst_dtype}, which rounds; ncnn holds float32 only")
+        raise NoMatch(f"casts {op.input.type} to {dst_dtype}, which rounds; ncnn holds float32 only")
 
 
 class IsInfToStep(OnnxToNcnnPattern):

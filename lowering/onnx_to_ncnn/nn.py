@@ -28,7 +28,15 @@ from ncc.dialects.onnx import nn as onnx_nn
 from ncc.dialects.onnx import reduce as onnx_reduce
 from ncc.dialects.onnx.base import OnnxOp, typed
 from ncc.dialects.onnx.traits import Reduction
-from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, logical_for_mat
+from ncc.lowering.dispatch import NoMatch
+from ncc.lowering.onnx_to_ncnn.common import (
+    DEFAULT_REQUIRES,
+    LayerBuilder,
+    OnnxToNcnnPattern,
+    batch_one,
+    float_input,
+    logical_for_mat,
+)
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -62,33 +70,27 @@ def const_input(op: OnnxOp, b: LayerBuilder, i: int, what: str, required: bool =
     computed tensor (ncnn stores it in the .bin)."""
     if not op.has_input(i):
         if required:
-            raise b.error(f"{what} is required")
+            raise NoMatch(f"{what} is required")
         return None
     value = op.in_const(i)
     if value is None:
-        raise b.error(f"{what} must be a constant (ncnn stores it as layer weights)")
+        raise NoMatch(f"{what} must be a constant (ncnn stores it as layer weights)")
     return np.asarray(value, dtype=np.float32)
 
 
 def input_shape(op: OnnxOp, b: LayerBuilder, i: int = 0) -> tuple[int, ...]:
     s = op.in_shape(i)
     if s is None:
-        raise b.error(f"input {i} has no static shape")
+        raise NoMatch(f"input {i} has no static shape")
     return s
 
 
 def need_batch_one(b: LayerBuilder, shape: Sequence[int]) -> None:
     if shape[0] != 1:
-        raise b.error(
+        raise NoMatch(
             f"batch {shape[0]} of input {list(shape)}: ncnn runs this layer on one sample; "
             "the layout pass must move the batch first"
         )
-
-
-def check_float(op: OnnxOp, b: LayerBuilder) -> None:
-    t = op.operands[0].type
-    if not isinstance(t, TensorType) or numpy_dtype(t.element_type).kind != "f":
-        raise b.error(f"ncnn computes in float; the input is {t}")
 
 
 # ------------------------------------------------------------------------------ conv
@@ -141,7 +143,7 @@ def _dynamic_weight_conv(
     Vulkan kernels refuse dynamic weights, so these layers run on the CPU."""
     spatial = len(x) - 2
     if spatial not in (1, 2) or op.attr("group") != 1:
-        raise b.error("a run-time weight or bias needs a 1-D / 2-D convolution with group 1 (ncnn dynamic_weight)")
+        raise NoMatch("a run-time weight or bias needs a 1-D / 2-D convolution with group 1 (ncnn dynamic_weight)")
     w_shape = input_shape(op, b, 1)
     w4 = (*w_shape[:2], *((1,) if spatial == 1 else ()), *w_shape[2:])
     inputs = [_spatial_input(b, op.operands[0], x)]
@@ -163,11 +165,10 @@ class ConvToConvolution(OnnxToNcnnPattern):
     a run-time weight or bias → Convolution with dynamic_weight."""
 
     OP = onnx_nn.ConvOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input, batch_one)
 
     def convert(self, op: onnx_nn.ConvOp, b: LayerBuilder):
-        check_float(op, b)
-        x = input_shape(op, b)
-        need_batch_one(b, x)
+        x = op.in_shape(0)
         if _has_runtime_weight(op):
             params = {"num_output": input_shape(op, b, 1)[0], **_conv_hw(op.geometry(), len(x) - 2)}
             return _dynamic_weight_conv(op, b, N.ConvolutionOp, params, x)
@@ -195,14 +196,14 @@ class ConvToConvolution(OnnxToNcnnPattern):
             return emit(b, cls, [src], _spatial_mat(out), out, op.Y.type, params, weights)
         if spatial == 3:
             if group != 1:
-                raise b.error("grouped 3-D convolution is not supported (ncnn Convolution3D has no group)")
+                raise NoMatch("grouped 3-D convolution is not supported (ncnn Convolution3D has no group)")
             params.update(_conv_hw(g, 2))
             params.update(
                 kernel_d=g.kernel[0], stride_d=g.strides[0], dilation_d=g.dilations[0],
                 pad_front=g.pads_begin[0], pad_behind=g.pads_end[0],
             )  # fmt: skip
             return emit(b, N.Convolution3DOp, [op.X], out[1:], out, op.Y.type, params, weights)
-        raise b.error(f"{spatial}-D convolution is not supported")
+        raise NoMatch(f"{spatial}-D convolution is not supported")
 
 
 class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
@@ -210,11 +211,10 @@ class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
     ncnn wants the weight as (group, out/g, in/g, k...) where ONNX has (in, out/g, k...)."""
 
     OP = onnx_nn.ConvTransposeOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input, batch_one)
 
     def convert(self, op: onnx_nn.ConvTransposeOp, b: LayerBuilder):
-        check_float(op, b)
-        x = input_shape(op, b)
-        need_batch_one(b, x)
+        x = op.in_shape(0)
         if _has_runtime_weight(op) and len(x) in (3, 4):
             g = op.geometry()
             params = {
@@ -228,11 +228,11 @@ class ConvTransposeToDeconvolution(OnnxToNcnnPattern):
         out = op.out_shape()
         spatial = len(x) - 2
         if spatial not in (1, 2, 3):
-            raise b.error(f"{spatial}-D transposed convolution is not supported")
+            raise NoMatch(f"{spatial}-D transposed convolution is not supported")
         g = op.geometry()
         group = op.attr("group")
         if spatial == 3 and group != 1:
-            raise b.error("grouped 3-D transposed convolution is not supported")
+            raise NoMatch("grouped 3-D transposed convolution is not supported")
         cin, cout_g = w.shape[0], w.shape[1]
         k = w.shape[2:]
         wt = w.reshape(group, cin // group, cout_g, *k).swapaxes(1, 2)
@@ -267,14 +267,13 @@ class Col2ImToFold(OnnxToNcnnPattern):
     output size holds exactly the input's L columns."""
 
     OP = onnx_nn.Col2ImOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input, batch_one)
 
     def convert(self, op: onnx_nn.Col2ImOp, b: LayerBuilder):
-        check_float(op, b)
-        x = input_shape(op, b)
-        need_batch_one(b, x)
+        x = op.in_shape(0)
         image, block = op.in_const(1), op.in_const(2)
         if image is None or block is None or len(image) != 2 or len(block) != 2:
-            raise b.error("only a 2-D image with constant image_shape and block_shape is supported")
+            raise NoMatch("only a 2-D image with constant image_shape and block_shape is supported")
         (h, w), (kh, kw) = (int(d) for d in image), (int(d) for d in block)
         dh, dw = op.attr("dilations") or (1, 1)
         sh, sw = op.attr("strides") or (1, 1)
@@ -282,7 +281,7 @@ class Col2ImToFold(OnnxToNcnnPattern):
         blocks = [((n + p0 + p1 - (d * (k - 1) + 1)) // s + 1)
                   for n, p0, p1, d, k, s in ((h, pt, pb, dh, kh, sh), (w, pl, pr, dw, kw, sw))]  # fmt: skip
         if blocks[0] * blocks[1] != x[2]:
-            raise b.error(f"{x[2]} columns do not form the {blocks[0]}x{blocks[1]} block grid of a {h}x{w} image")
+            raise NoMatch(f"{x[2]} columns do not form the {blocks[0]}x{blocks[1]} block grid of a {h}x{w} image")
         params = {
             "kernel_w": kw, "kernel_h": kh, "dilation_w": dw, "dilation_h": dh, "stride_w": sw, "stride_h": sh,
             "pad_left": pl, "pad_right": pr, "pad_top": pt, "pad_bottom": pb, "output_w": w, "output_h": h,
@@ -307,20 +306,19 @@ class PoolToPooling(OnnxToNcnnPattern):
     ONNX, leaves out of the average."""
 
     OP = (onnx_nn.MaxPoolOp, onnx_nn.AveragePoolOp)
+    REQUIRES = (*DEFAULT_REQUIRES, float_input, batch_one)
 
     def convert(self, op: onnx_nn.PoolOp, b: LayerBuilder):
-        check_float(op, b)
-        x = input_shape(op, b)
-        need_batch_one(b, x)
+        x = op.in_shape(0)
         out = op.out_shape()
         g = op.geometry()
         spatial = len(x) - 2
         is_max = isinstance(op, onnx_nn.MaxPoolOp)
         if is_max and used(op.Indices):
-            raise b.error("MaxPool's Indices output is not supported by ncnn")
+            raise NoMatch("MaxPool's Indices output is not supported by ncnn")
         if any(d != 1 for d in g.dilations):
             if not is_max or spatial > 2:
-                raise b.error(f"{spatial}-D pooling with dilations {list(g.dilations)}: ncnn Pooling has no dilation")
+                raise NoMatch(f"{spatial}-D pooling with dilations {list(g.dilations)}: ncnn Pooling has no dilation")
             res = self._dilated_max(b, op.X, x, g, out, op.Y.type)
             return [res, None] if op.Indices is not None else res
         include_pad = 0
@@ -359,7 +357,7 @@ class PoolToPooling(OnnxToNcnnPattern):
             )  # fmt: skip
             res = emit(b, N.Pooling3DOp, [src], out[1:], out, op.Y.type, params)
         else:
-            raise b.error(f"{spatial}-D pooling is not supported")
+            raise NoMatch(f"{spatial}-D pooling is not supported")
         return [res, None] if is_max and op.Indices is not None else res
 
     @staticmethod
@@ -429,11 +427,10 @@ class GlobalPoolToPooling(OnnxToNcnnPattern):
     Reshape back to (C, 1, 1...)."""
 
     OP = (onnx_nn.GlobalAveragePoolOp, onnx_nn.GlobalMaxPoolOp)
+    REQUIRES = (*DEFAULT_REQUIRES, float_input, batch_one)
 
     def convert(self, op: onnx_nn.GlobalPoolOp, b: LayerBuilder):
-        check_float(op, b)
-        x = input_shape(op, b)
-        need_batch_one(b, x)
+        x = op.in_shape(0)
         out = op.out_shape()
         params = {"pooling_type": 1 if isinstance(op, onnx_nn.GlobalAveragePoolOp) else 0, "global_pooling": 1}
         if len(x) == 5:
@@ -475,9 +472,9 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
     into the bias when C is constant along M); other Gemms → ncnn Gemm."""
 
     OP = onnx_nn.GemmOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input)
 
     def convert(self, op: onnx_nn.GemmOp, b: LayerBuilder):
-        check_float(op, b)
         m, n, k = op.mnk()
         out = op.out_shape()
         alpha, beta = float(op.attr("alpha")), float(op.attr("beta"))
@@ -506,7 +503,7 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
 
     def _gemm_layer(self, op, b: LayerBuilder, m, n, k, alpha, beta, c, out, runtime_c: bool = False):
         if alpha == 0.0:
-            raise b.error("Gemm with alpha=0 is not supported")
+            raise NoMatch("Gemm with alpha=0 is not supported")
         params: dict[str, Any] = {
             "alpha": alpha, "transA": op.attr("transA"), "transB": op.attr("transB"),
         }  # fmt: skip
@@ -540,7 +537,7 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
             elif len(cs) == 2 and cs == (m, n):
                 c_mat = (m, n)
             else:
-                raise b.error(f"C of shape {list(cs)} has no ncnn Gemm broadcast onto {[m, n]}")
+                raise NoMatch(f"C of shape {list(cs)} has no ncnn Gemm broadcast onto {[m, n]}")
             inputs.append(as_mat(b, op.C, c_mat))
         elif c is None or beta == 0.0:
             params["constantC"] = 1
@@ -560,7 +557,7 @@ class GemmToInnerProduct(OnnxToNcnnPattern):
             params["constant_broadcast_type_C"] = btype
             weights["C"] = np.ascontiguousarray(data, dtype=np.float32)
         if not inputs:
-            raise b.error("Gemm of constants should have been folded")
+            raise NoMatch("Gemm of constants should have been folded")
         return emit(b, N.GemmOp, inputs, (m, n), out, op.Y.type, params, weights)
 
 
@@ -579,9 +576,9 @@ class MatMulToNcnn(OnnxToNcnnPattern):
     only), with constants as MemoryData."""
 
     OP = onnx_nn.MatMulOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input)
 
     def convert(self, op: onnx_nn.MatMulOp, b: LayerBuilder):
-        check_float(op, b)
         a_shape, b_shape = input_shape(op, b, 0), input_shape(op, b, 1)
         out = op.out_shape()
         bconst = op.in_const(1)
@@ -602,7 +599,7 @@ class MatMulToNcnn(OnnxToNcnnPattern):
         # and columns are data, so a [1, N] B stays a (1, N) Mat
         am, bm = mat_shape(a_shape), data_mat(b_shape)
         if len(am) > 4 or len(bm) > 4 or not _matmul_supported(am, bm):
-            raise b.error(f"ncnn MatMul cannot multiply Mats {list(am)} and {list(bm)}")
+            raise NoMatch(f"ncnn MatMul cannot multiply Mats {list(am)} and {list(bm)}")
         layer = N.MatMulOp.build([], [])
         (produced,) = layer.infer_mat([am, bm])
         a_in, b_in = as_mat(b, op.A, am), as_mat(b, op.B, bm)
@@ -616,16 +613,16 @@ class BatchNormalizationToBatchNorm(OnnxToNcnnPattern):
     """Inference BatchNormalization → BatchNorm (slope, mean, var, bias; eps as given)."""
 
     OP = onnx_nn.BatchNormalizationOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input)
 
     def convert(self, op: onnx_nn.BatchNormalizationOp, b: LayerBuilder):
-        check_float(op, b)
         x = input_shape(op, b)
         if op.attr("training_mode"):
-            raise b.error("BatchNormalization in training mode is not supported")
+            raise NoMatch("BatchNormalization in training mode is not supported")
         if any(used(r) for r in op.training_outputs):
-            raise b.error("BatchNormalization's running mean/var outputs are not supported")
+            raise NoMatch("BatchNormalization's running mean/var outputs are not supported")
         if b.axis(1) != 0:
-            raise b.error(f"the channel axis of {list(x)} is not the Mat's outer axis")
+            raise NoMatch(f"the channel axis of {list(x)} is not the Mat's outer axis")
         weights = {
             "slope": const_input(op, b, 1, "scale"),
             "mean": const_input(op, b, 3, "input_mean"),
@@ -642,12 +639,12 @@ class LayerNormalizationToLayerNorm(OnnxToNcnnPattern):
     any other grouping of the normalised axes is reshaped to (outer, size) rows."""
 
     OP = onnx_nn.LayerNormalizationOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input)
 
     def convert(self, op: onnx_nn.LayerNormalizationOp, b: LayerBuilder):
-        check_float(op, b)
         x = input_shape(op, b)
         if any(used(r) for r in op.stats):
-            raise b.error("LayerNormalization's Mean / InvStdDev outputs are not supported")
+            raise NoMatch("LayerNormalization's Mean / InvStdDev outputs are not supported")
         a = op.norm_axis()
         inner = tuple(x[a:])
         size = int(np.prod(inner))
@@ -674,11 +671,10 @@ class InstanceNormalizationToInstanceNorm(OnnxToNcnnPattern):
     """InstanceNormalization → InstanceNorm over a (C, H, W) Mat (other ranks reshaped)."""
 
     OP = onnx_nn.InstanceNormalizationOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input, batch_one)
 
     def convert(self, op: onnx_nn.InstanceNormalizationOp, b: LayerBuilder):
-        check_float(op, b)
-        x = input_shape(op, b)
-        need_batch_one(b, x)
+        x = op.in_shape(0)
         c = x[1]
         params = {"channels": c, "eps": op.attr("epsilon"), "affine": 1}
         weights = {"gamma": const_input(op, b, 1, "scale"), "beta": const_input(op, b, 2, "B")}
@@ -694,11 +690,10 @@ class GroupNormalizationToGroupNorm(OnnxToNcnnPattern):
     one), gamma/beta per channel (opset 18's per-group values repeated)."""
 
     OP = onnx_nn.GroupNormalizationOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input, batch_one)
 
     def convert(self, op: onnx_nn.GroupNormalizationOp, b: LayerBuilder):
-        check_float(op, b)
-        x = input_shape(op, b)
-        need_batch_one(b, x)
+        x = op.in_shape(0)
         gamma, beta = op.channel_affine(const_input(op, b, 1, "scale"), const_input(op, b, 2, "bias"))
         params = {"group": op.attr("num_groups"), "channels": x[1], "eps": op.attr("epsilon"), "affine": 1}
         src, mat = op.X, tuple(x[1:])
@@ -713,14 +708,13 @@ class LRNToLRN(OnnxToNcnnPattern):
     by local_size as ONNX does; its window is symmetric, so only odd sizes match."""
 
     OP = onnx_nn.LRNOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input, batch_one)
 
     def convert(self, op: onnx_nn.LRNOp, b: LayerBuilder):
-        check_float(op, b)
-        x = input_shape(op, b)
-        need_batch_one(b, x)
+        x = op.in_shape(0)
         size = int(op.attr("size"))
         if size % 2 == 0:
-            raise b.error(f"size {size} is even: ONNX sums channels c-{(size - 1) // 2}..c+{size // 2}, "
+            raise NoMatch(f"size {size} is even: ONNX sums channels c-{(size - 1) // 2}..c+{size // 2}, "
                           "ncnn LRN only a symmetric window")
         params = {
             "region_type": 0, "local_size": size, "alpha": op.attr("alpha"),
@@ -737,13 +731,13 @@ class CumSumToCumulativeSum(OnnxToNcnnPattern):
     of all but the last); `reverse`: Flip before and after."""
 
     OP = onnx_reduce.CumSumOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input)
 
     def convert(self, op: onnx_reduce.CumSumOp, b: LayerBuilder):
-        check_float(op, b)
         x = input_shape(op, b)
         a = op.cum_axis()
         if a is None:
-            raise b.error("the axis must be a constant")
+            raise NoMatch("the axis must be a constant")
         axis = b.axis(a)
         mat = mat_shape(x)
         t = op.y.type
@@ -839,29 +833,29 @@ class ResizeToInterp(OnnxToNcnnPattern):
     bilinear for half_pixel / pytorch_half_pixel (align_corner 0) and align_corners (1)."""
 
     OP = onnx_nn.ResizeOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input)
 
     def convert(self, op: onnx_nn.ResizeOp, b: LayerBuilder):
-        check_float(op, b)
         x = input_shape(op, b)
         resolved = op.resolved()
         if resolved is None:
-            raise b.error("scales / sizes must be constants")
+            raise NoMatch("scales / sizes must be constants")
         out, scales = resolved
         src = op.X
         if len(x) == 3:  # (N, C, W): an image of height 1
             x, out, scales = (*x[:2], 1, x[2]), (*out[:2], 1, out[2]), (*scales[:2], 1.0, scales[2])
             src = b.reshape(op.X, x) if x[0] == 1 else src
         if len(x) != 4:
-            raise b.error(f"only 3-D (N, C, W) and 4-D (N, C, H, W) Resize is supported, got {list(x)}")
+            raise NoMatch(f"only 3-D (N, C, W) and 4-D (N, C, H, W) Resize is supported, got {list(x)}")
         if out[:2] != x[:2]:
-            raise b.error("Resize of the batch or channel axis is not supported")
+            raise NoMatch("Resize of the batch or channel axis is not supported")
         need_batch_one(b, x)
         if op.attr("antialias"):
-            raise b.error("antialiased Resize is not supported")
+            raise NoMatch("antialiased Resize is not supported")
         mode = op.attr("mode")
         ctm = op.attr("coordinate_transformation_mode")
         if ctm == "tf_crop_and_resize":
-            raise b.error("coordinate_transformation_mode tf_crop_and_resize is not supported")
+            raise NoMatch("coordinate_transformation_mode tf_crop_and_resize is not supported")
         params: dict[str, Any] = {"output_height": out[2], "output_width": out[3]}
         resized = [ax for ax in (2, 3) if (x[ax], out[ax]) != (1, 1)]  # a height of 1 stays
         if mode == "nearest":
@@ -869,7 +863,7 @@ class ResizeToInterp(OnnxToNcnnPattern):
             for ax in resized:
                 onnx_idx = _onnx_nearest_index(_onnx_source_coords(ctm, out[ax], x[ax], scales[ax]), nm, x[ax])
                 if not np.array_equal(onnx_idx, _ncnn_nearest_index(out[ax], x[ax])):
-                    raise b.error(
+                    raise NoMatch(
                         f"nearest Resize ({ctm}, {nm}) of axis {ax} from {x[ax]} to {out[ax]} "
                         "picks different pixels than ncnn Interp (floor of dst*in/out)"
                     )
@@ -877,14 +871,14 @@ class ResizeToInterp(OnnxToNcnnPattern):
         elif mode == "linear":
             aligns = {_linear_align(ctm, out[ax], x[ax], scales[ax]) for ax in resized} or {0}
             if None in aligns or len(aligns) != 1:
-                raise b.error(
+                raise NoMatch(
                     f"linear Resize with coordinate_transformation_mode {ctm} and scales "
                     f"{list(scales[2:])} cannot be reproduced by ncnn Interp"
                 )
             params["resize_type"] = 2
             params["align_corner"] = aligns.pop()
         else:
-            raise b.error(f"Resize mode '{mode}' is not supported")
+            raise NoMatch(f"Resize mode '{mode}' is not supported")
         if src is op.X:
             return b.layer(N.InterpOp, [op.X], op.Y.type, params)
         y = b.layer(N.InterpOp, [src], TensorType(op.Y.type.element_type, list(out)), params)
@@ -899,14 +893,16 @@ class ReduceToReduction(OnnxToNcnnPattern):
     reduces nothing, so it is left out of the axes."""
 
     OP = onnx_reduce.ReduceOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_input)
 
     def convert(self, op: onnx_reduce.ReduceOp, b: LayerBuilder):
         reduction = op.get_trait(Reduction)
         # ReduceLogSumExp is left out: ncnn's has no max shift, so exp overflows where
         # onnxruntime's does not
-        if reduction is None or reduction.kind == "log_sum_exp":
-            return None
-        check_float(op, b)
+        if reduction is None:
+            raise NoMatch("has no ncnn Reduction form")
+        if reduction.kind == "log_sum_exp":
+            raise NoMatch("ncnn's ReduceLogSumExp has no max shift, so exp overflows where onnxruntime's does not")
         x = input_shape(op, b)
         axes = op.reduce_axes()
         out = op.out_shape()

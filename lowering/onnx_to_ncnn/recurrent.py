@@ -20,23 +20,24 @@ from ncc.dialects.ncnn import sequence as S
 from ncc.dialects.ncnn.base import NcnnLayer
 from ncc.dialects.onnx import recurrent as R
 from ncc.dialects.onnx.base import typed
-from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern
-from ncc.lowering.onnx_to_ncnn.nn import as_mat, check_float, const_input, input_shape, logical_for_mat, used
+from ncc.lowering.dispatch import NoMatch
+from ncc.lowering.onnx_to_ncnn.common import DEFAULT_REQUIRES, LayerBuilder, OnnxToNcnnPattern, float_input
+from ncc.lowering.onnx_to_ncnn.nn import as_mat, const_input, logical_for_mat, used
 
 _DIRECTION = {"forward": 0, "reverse": 1, "bidirectional": 2}
 
 
 def _check_supported(op: R.RecurrentOp, b: LayerBuilder, t: int) -> None:
     if op.attr("clip") is not None:
-        raise b.error("cell clipping (clip) is not supported by ncnn")
+        raise NoMatch("cell clipping (clip) is not supported by ncnn")
     if not op.uses_default_activations():
-        raise b.error(f"activations {op.attr('activations')} are not supported (ncnn uses the defaults)")
+        raise NoMatch(f"activations {op.attr('activations')} are not supported (ncnn uses the defaults)")
     if op.attr("activation_alpha") or op.attr("activation_beta"):
-        raise b.error("activation_alpha / activation_beta are not supported")
+        raise NoMatch("activation_alpha / activation_beta are not supported")
     if op.has_input(4):
         lens = op.in_const(4)
         if lens is None or np.any(np.asarray(lens) != t):
-            raise b.error("sequence_lens shorter than the sequence are not supported")
+            raise NoMatch("sequence_lens shorter than the sequence are not supported")
 
 
 def _gates(w: np.ndarray, order: Sequence[int], gates: int) -> np.ndarray:
@@ -71,12 +72,11 @@ def _lower(
 ) -> list[SSAValue | None]:
     """The ncnn layer for `op`: X as (T, I), initial states (operand index, size) fed when any
     is given, every result reshaped from the Mat ncnn writes to its ONNX shape."""
-    check_float(op, b)
-    x = input_shape(op, b)
+    x = op.in_shape(0)
     layout = op.attr("layout")
     t, batch = (x[1], x[0]) if layout else (x[0], x[1])
     if batch != 1:
-        raise b.error(f"batch {batch}: ncnn's {cls.name[5:]} runs one sequence")
+        raise NoMatch(f"batch {batch}: ncnn's {cls.name[5:]} runs one sequence")
     _check_supported(op, b, t)
     dirs, hidden = op.num_directions(), op.hidden()
     params = {
@@ -105,16 +105,20 @@ def _lower(
     return out
 
 
-class LSTMToLSTM(OnnxToNcnnPattern):
+class _RecurrentPattern(OnnxToNcnnPattern):
+    REQUIRES = (*DEFAULT_REQUIRES, float_input)
+
+
+class LSTMToLSTM(_RecurrentPattern):
     OP = R.LSTMOp
 
     def convert(self, op: R.LSTMOp, b: LayerBuilder):
         if op.attr("input_forget"):
-            raise b.error("input_forget (coupled input and forget gates) is not supported")
+            raise NoMatch("input_forget (coupled input and forget gates) is not supported")
         if op.has_input(7):
             p = op.in_const(7)
             if p is None or np.any(p):
-                raise b.error("peephole weights P are not supported by ncnn")
+                raise NoMatch("peephole weights P are not supported by ncnn")
         w = const_input(op, b, 1, "W")
         r = const_input(op, b, 2, "R")
         dirs, h = w.shape[0], w.shape[1] // 4
@@ -129,12 +133,12 @@ class LSTMToLSTM(OnnxToNcnnPattern):
         return _lower(op, b, S.LSTMOp, weights, [(5, h), (6, h)])
 
 
-class GRUToGRU(OnnxToNcnnPattern):
+class GRUToGRU(_RecurrentPattern):
     OP = R.GRUOp
 
     def convert(self, op: R.GRUOp, b: LayerBuilder):
         if not op.attr("linear_before_reset"):
-            raise b.error("GRU with linear_before_reset=0 is not supported (ncnn's GRU applies the reset gate after R·h)")
+            raise NoMatch("GRU with linear_before_reset=0 is not supported (ncnn's GRU applies the reset gate after R·h)")
         w = const_input(op, b, 1, "W")
         r = const_input(op, b, 2, "R")
         dirs, h = w.shape[0], w.shape[1] // 3
@@ -148,7 +152,7 @@ class GRUToGRU(OnnxToNcnnPattern):
         return _lower(op, b, S.GRUOp, weights, [(5, h)])
 
 
-class RNNToRNN(OnnxToNcnnPattern):
+class RNNToRNN(_RecurrentPattern):
     OP = R.RNNOp
 
     def convert(self, op: R.RNNOp, b: LayerBuilder):

@@ -21,53 +21,40 @@ from collections.abc import Sequence
 
 import numpy as np
 from xdsl.dialects.builtin import TensorType
-from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.pattern_rewriter import PatternRewriter
+from xdsl.ir import Attribute, SSAValue
 
-from ncc.dialects.common import NccError, op_location, static_shape
+from ncc.dialects.common import static_shape
 from ncc.dialects.ncnn import shape as S
 from ncc.dialects.ncnn.base import mat_shape
 from ncc.dialects.onnx import tensor as T
 from ncc.dialects.onnx.base import const_value, norm_axis
-from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern
+from ncc.lowering.dispatch import NoMatch
+from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, static_shapes
 
 # --------------------------------------------------------------------------- helpers
-
-
-class _Pattern(OnnxToNcnnPattern):
-    """Errors raised below the pattern (e.g. `mat_shape` on a rank-6 tensor) name the node."""
-
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
-        try:
-            super().match_and_rewrite(op, rewriter)
-        except NccError as e:
-            if e.node is None and e.op is None:
-                loc = op_location(op)
-                e.node, e.op = loc["node"], loc["op"]
-            raise
 
 
 def _shape(b: LayerBuilder, v: SSAValue) -> tuple[int, ...]:
     s = static_shape(v.type)
     if s is None:
-        raise b.error(f"needs static shapes (got {v.type})")
+        raise NoMatch(f"needs static shapes (got {v.type})")
     return s
 
 
 # --------------------------------------------------------------------------- reshapes
 
 
-class ReshapeLikeToReshape(_Pattern):
+class ReshapeLikeToReshape(OnnxToNcnnPattern):
     """Reshape, Flatten, Squeeze, Unsqueeze: a C-order reinterpretation → ncnn Reshape to the
     Mat of the result (nothing when the logical shape does not change)."""
 
     OP = (T.ReshapeOp, T.FlattenOp, T.SqueezeOp, T.UnsqueezeOp)
-    ANY_SHAPE = True
+    REQUIRES = (static_shapes,)  # a C-order reinterpretation: any shape, no Mat axis per axis needed
 
     def convert(self, op, b: LayerBuilder):
         out = op.out_shape()
         if out is None:
-            raise b.error("needs a static result shape (run shape inference first)")
+            raise NoMatch("needs a static result shape (run shape inference first)")
         _shape(b, op.operands[0])
         return b.reshape(op.operands[0], out)
 
@@ -99,7 +86,7 @@ def mat_permutation(shape: Sequence[int], perm: Sequence[int]) -> tuple[list[int
     return q, False
 
 
-class TransposeToPermute(_Pattern):
+class TransposeToPermute(OnnxToNcnnPattern):
     OP = T.TransposeOp
 
     def convert(self, op: T.TransposeOp, b: LayerBuilder):
@@ -119,29 +106,29 @@ class TransposeToPermute(_Pattern):
 # --------------------------------------------------------------------------- Concat / Split
 
 
-class ConcatToConcat(_Pattern):
+class ConcatToConcat(OnnxToNcnnPattern):
     OP = T.ConcatOp
 
     def convert(self, op: T.ConcatOp, b: LayerBuilder):
         out = op.out_shape()
         if out is None:
-            raise b.error("needs a static result shape")
+            raise NoMatch("needs a static result shape")
         a = norm_axis(op.attr("axis"), len(out), op)
         # ncnn has no empty Mats; empty inputs contribute nothing
         inputs = [v for v in op.inputs if 0 not in _shape(b, v)]
         if not inputs:
-            raise b.error("all inputs are empty")
+            raise NoMatch("all inputs are empty")
         if len(inputs) == 1:
             return b.settle(inputs[0], out)
         m_out = mat_shape(out)
         dropped = len(out) - len(m_out)
         if a < dropped:
-            raise b.error(f"concatenates along the batch axis into {list(out)}")
+            raise NoMatch(f"concatenates along the batch axis into {list(out)}")
         inputs = [b.read_rank(v, len(m_out)) for v in inputs]
         return b.layer(S.ConcatOp, inputs, op.concat_result.type, {"axis": a - dropped})
 
 
-class SplitToSlice(_Pattern):
+class SplitToSlice(OnnxToNcnnPattern):
     OP = T.SplitOp
 
     def convert(self, op: T.SplitOp, b: LayerBuilder):
@@ -149,11 +136,11 @@ class SplitToSlice(_Pattern):
         s = _shape(b, x)
         sizes = op.sizes(s)
         if sizes is None:
-            raise b.error("Split sizes must be constants")
+            raise NoMatch("Split sizes must be constants")
         if len(sizes) == 1:
             return [x]
         if 0 in sizes:
-            raise b.error(f"Split into {sizes} gives an empty output, which ncnn cannot hold")
+            raise NoMatch(f"Split into {sizes} gives an empty output, which ncnn cannot hold")
         a = norm_axis(op.attr("axis"), len(s), op)
         axis = b.axis(a, shape=s)
         m_in = mat_shape(s)
@@ -179,7 +166,7 @@ def _crop(
     s = _shape(b, x)
     out = tuple(e - st for st, e in ranges)
     if 0 in out:
-        raise b.error(f"gives an empty tensor {list(out)}, which ncnn cannot hold")
+        raise NoMatch(f"gives an empty tensor {list(out)}, which ncnn cannot hold")
     starts, ends, axes = [], [], []
     m = list(mat_shape(s))
     for ax, ((st, e), d) in enumerate(zip(ranges, s, strict=True)):
@@ -199,7 +186,7 @@ def _crop(
     return b.settle(y, out)
 
 
-class SliceToCrop(_Pattern):
+class SliceToCrop(OnnxToNcnnPattern):
     """A unit-step Slice → Crop. Other steps need the strided-slice lowering first."""
 
     OP = T.SliceOp
@@ -207,10 +194,10 @@ class SliceToCrop(_Pattern):
     def convert(self, op: T.SliceOp, b: LayerBuilder):
         r = op.ranges()
         if r is None:
-            raise b.error("Slice starts/ends/axes/steps must be constants")
+            raise NoMatch("Slice starts/ends/axes/steps must be constants")
         steps = sorted({st for _, _, st in r})
         if steps != [1]:
-            raise b.error(
+            raise NoMatch(
                 f"Slice with steps {[st for _, _, st in r]} has no ncnn Crop form "
                 "(strided slices must be lowered by another pass first)"
             )
@@ -222,7 +209,7 @@ class SliceToCrop(_Pattern):
 _PAD_TYPES = {"constant": 0, "edge": 1, "reflect": 2}
 
 
-class PadToPadding(_Pattern):
+class PadToPadding(OnnxToNcnnPattern):
     """Pad → Padding (constant / edge / reflect); negative pads become a Crop first.
     Padding reaches w, h and the third Mat axis from the end (c of a 3-D Mat, d of a 4-D
     one). A constant pad of the c axis of a 4-D Mat (or of a batch axis that grows) becomes
@@ -235,15 +222,15 @@ class PadToPadding(_Pattern):
         s = _shape(b, x)
         amounts = op.amounts(len(s))
         if amounts is None:
-            raise b.error("Pad pads/axes must be constants")
+            raise NoMatch("Pad pads/axes must be constants")
         mode = op.attr("mode")
         if mode not in _PAD_TYPES:
-            raise b.error(f"Pad mode '{mode}' has no ncnn Padding form")
+            raise NoMatch(f"Pad mode '{mode}' has no ncnn Padding form")
         value = 0.0
         if mode == "constant" and op.has_input(2):
             v = op.in_const(2)
             if v is None:
-                raise b.error("Pad constant_value must be a constant")
+                raise NoMatch("Pad constant_value must be a constant")
             if np.asarray(v).size:
                 value = float(np.asarray(v).reshape(-1)[0])
         out = _shape(b, op.output)
@@ -272,14 +259,14 @@ class PadToPadding(_Pattern):
             from_end = rank - (ax - dropped)
             if ax < dropped or from_end not in names:
                 if mode != "constant":
-                    raise b.error(
+                    raise NoMatch(
                         f"pads axis {ax} of {list(s)} in mode '{mode}': ncnn Padding cannot pad the "
                         "channel axis of a 4-D Mat or a batch axis"
                     )
                 by_concat.append(ax)
                 continue
             if mode == "reflect" and max(pb, pe) >= d:
-                raise b.error(f"reflect pads {pb},{pe} must be smaller than the dim {d}")
+                raise NoMatch(f"reflect pads {pb},{pe} must be smaller than the dim {d}")
             lo, hi = names[from_end]
             params[lo], params[hi] = pb, pe
             m[ax - dropped] = d + pb + pe
@@ -322,7 +309,7 @@ def _pad_by_concat(
 # --------------------------------------------------------------------------- Tile
 
 
-class TileToTile(_Pattern):
+class TileToTile(OnnxToNcnnPattern):
     """Tile → ncnn Tile with numpy-style `repeats` over the Mat axes (the input is lifted to
     the output's Mat rank when a leading 1 it drops is repeated into a real axis)."""
 
@@ -346,23 +333,23 @@ class TileToTile(_Pattern):
 def _chw(b: LayerBuilder, v: SSAValue) -> tuple[int, ...]:
     s = _shape(b, v)
     if len(s) != 4 or s[0] != 1:
-        raise b.error(f"needs a (1, C, H, W) input for ncnn's 3-D layer, got {list(s)}")
+        raise NoMatch(f"needs a (1, C, H, W) input for ncnn's 3-D layer, got {list(s)}")
     return s
 
 
-class DepthToSpaceToPixelShuffle(_Pattern):
+class DepthToSpaceToPixelShuffle(OnnxToNcnnPattern):
     OP = T.DepthToSpaceOp
 
     def convert(self, op: T.DepthToSpaceOp, b: LayerBuilder):
         _chw(b, op.input)
         mode = {"CRD": 0, "DCR": 1}.get(op.attr("mode"))
         if mode is None:
-            raise b.error(f"DepthToSpace mode '{op.attr('mode')}' is not DCR or CRD")
+            raise NoMatch(f"DepthToSpace mode '{op.attr('mode')}' is not DCR or CRD")
         params = {"upscale_factor": op.attr("blocksize"), "mode": mode}
         return b.layer(S.PixelShuffleOp, [op.input], op.output.type, params)
 
 
-class SpaceToDepthToReorg(_Pattern):
+class SpaceToDepthToReorg(OnnxToNcnnPattern):
     OP = T.SpaceToDepthOp
 
     def convert(self, op: T.SpaceToDepthOp, b: LayerBuilder):
@@ -371,7 +358,7 @@ class SpaceToDepthToReorg(_Pattern):
         # c·s² + sh·s + sw (CRD, SpaceToDepth-28)
         mode = {"CRD": 0, "DCR": 1}.get(op.attr("mode"))
         if mode is None:
-            raise b.error(f"SpaceToDepth mode '{op.attr('mode')}' is not DCR or CRD")
+            raise NoMatch(f"SpaceToDepth mode '{op.attr('mode')}' is not DCR or CRD")
         params = {"stride": op.attr("blocksize"), "mode": mode}
         return b.layer(S.ReorgOp, [op.input], op.output.type, params)
 
