@@ -22,7 +22,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Attribute, SSAValue
 
-from ncc.dialects.common import NccError, node_name, numpy_dtype, static_shape
+from ncc.dialects.common import NccError, node_name, numpy_dtype, op_location, static_shape
 from ncc.dialects.ncnn.base import FLOAT, FLOATS, INT, INTS, STR, NcnnLayer, mat_shape
 
 MAGIC = 7767517
@@ -238,7 +238,10 @@ def _tensor_map(block, ret, blob_name, input_names, output_names) -> dict[str, d
 
 def layer_line(op: NcnnLayer, name: str, bottoms: list[str], tops: list[str]) -> str:
     """The layer's `.param` line: type, name, blob counts and names, non-default params."""
-    params = [format_param(pid, kind, value) for pid, kind, value in op.param_items()]
+    try:
+        params = [format_param(pid, kind, value) for pid, kind, value in op.param_items()]
+    except NccError as e:  # name the node the layer comes from
+        raise NccError(f"ncnn {op.layer_type}: {e.message}", **op_location(op)) from None
     return " ".join([op.layer_type, name, str(len(bottoms)), str(len(tops)), *bottoms, *tops, *params])
 
 

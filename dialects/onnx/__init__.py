@@ -2,7 +2,7 @@
 
 from xdsl.ir import Dialect
 
-from ncc.dialects.onnx import attention, control, elementwise, nn, recurrent, reduce, tensor
+from ncc.dialects.onnx import attention, cast_like, control, elementwise, nn, recurrent, reduce, tensor
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp, const_value
 
 OPS: list[type[OnnxOp]] = [
@@ -16,6 +16,7 @@ OPS: list[type[OnnxOp]] = [
     *recurrent.OPS,
     *attention.OPS,
     *control.OPS,
+    *cast_like.OPS,
 ]
 
 OPS_BY_TYPE: dict[str, type[OnnxOp]] = {

@@ -11,6 +11,7 @@
   becomes one LayerNormalization (`layernorm.py`).
 - Einsum equations that are matmuls, transposes and reductions become MatMul / Transpose /
   ReduceSum (`einsum.py`).
+- CastLike becomes a Cast once its target's type is known (`cast_like.py`).
 - Dead ops (no users, no side effects) are removed.
 """
 
@@ -47,6 +48,7 @@ from ncc.dialects.onnx.control import IfOp, YieldOp
 from ncc.dialects.ncnn.base import fits_mat
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
 from ncc.dialects.onnx.traits import Elementwise
+from ncc.lowering.onnx.cast_like import CastLikeToCast
 from ncc.lowering.onnx.einsum import EinsumToMatMul
 from ncc.lowering.onnx.layernorm import FoldLayerNormAffine, FuseDecomposedLayerNorm
 from ncc.lowering.rewriting import apply_patterns
@@ -238,6 +240,7 @@ class OnnxCanonicalizePass(ModulePass):
                 FoldTransposeChain(),
                 HoistUnaryAboveLayoutMove(),
                 EinsumToMatMul(),
+                CastLikeToCast(),
                 FuseDecomposedLayerNorm(),
                 FoldLayerNormAffine(),
             ],

@@ -218,6 +218,29 @@ def opset28(opset: int = 28) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
 
 
+def cast_like(opset: int = 21) -> onnx.ModelProto:
+    """CastLike as torch's dynamo exporter writes it: a constant, a comparison's boolean and
+    the data itself each cast to the data's type."""
+    nodes = [
+        helper.make_node("CastLike", ["k"], ["kf"], name="k_like_x"),
+        helper.make_node("Mul", ["x", "kf"], ["scaled"], name="scale"),
+        helper.make_node("Greater", ["x", "zero"], ["pos"], name="positive"),
+        helper.make_node("CastLike", ["pos", "x"], ["mask"], name="mask_like_x"),
+        helper.make_node("Mul", ["scaled", "mask"], ["relu3"], name="gate"),
+        helper.make_node("CastLike", ["relu3", "x"], ["y"], name="noop_cast"),
+    ]
+    nodes[0].input.append("x")
+    graph = helper.make_graph(
+        nodes,
+        "cast_like",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8])],
+        initializer=[numpy_helper.from_array(np.asarray(3, np.int64), "k"),
+                     numpy_helper.from_array(np.asarray(0, np.float32), "zero")],
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
 MODELS = {
     "cnn-opset6": lambda: cnn(6),
     "cnn-opset7": lambda: cnn(7),
@@ -227,6 +250,7 @@ MODELS = {
     "softmax3d-opset11": lambda: softmax3d(11),
     "shape-if-opset11": lambda: shape_if(11),
     "opset28": lambda: opset28(28),
+    "cast-like-opset21": lambda: cast_like(21),
 }
 # onnxruntime does not run opset 6 (Add-6 has no kernel): the same network at opset 7; nor
 # SpaceToDepth-28's CRD mode: the network at opset 23, CRD written as Reshape/Transpose
@@ -311,3 +335,9 @@ def test_opset28_space_to_depth_modes(opset_result) -> None:
     """SpaceToDepth-28's two channel orders are two Reorg layers: mode 1 (DCR), mode 0 (CRD)."""
     layers = [layer for layer in read_param(opset_result("opset28").param).layers if layer.type == "Reorg"]
     assert sorted(layer.int_param(1, 0) for layer in layers) == [0, 1], layers
+
+
+def test_cast_like_is_a_cast(opset_result) -> None:
+    """CastLike lowers as the Cast it stands for: the casts to float are no layers at all."""
+    types = read_param(opset_result("cast-like-opset21").param).types()
+    assert set(types) <= {"Input", "BinaryOp", "Threshold", "ReLU", "Split", "MemoryData", "Noop"}, types

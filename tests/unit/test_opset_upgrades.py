@@ -532,6 +532,7 @@ REVIEWED_AFTER_23 = {
     "Attention": "24: optional input nonpad_kv_seqlen (refused by name when used); 25: left/right_window_size "
     "(refused when set; the default -1 is the unbounded window of 23)",
     "Cast": "24: round_mode (rounding to FLOAT8E8M0 only); 24, 25, 28: FLOAT8E8M0, INT2/UINT2, FLOAT6 types",
+    "CastLike": "19: saturate, 24: round_mode (both for float8 targets only); 21, 23-25: new types",
     "Celu": "28: float16, double, bfloat16",
     "ConstantOfShape": "24, 25: new types",
     "DepthToSpace": "28: a function body, meaning unchanged",

@@ -125,3 +125,18 @@ func.func @layernorm(%x: tensor<1x5x8xf32>) -> tensor<1x5x8xf32> {
 // CHECK-NOT:     onnx.ReduceMean
 // CHECK:         %[[Y:.*]] = "onnx.LayerNormalization"(%{{.*}}, %{{.*}}, %{{.*}}) <{axis = 2 : i64, epsilon = 1.000000e-05 : f32
 // CHECK-NEXT:    func.return %[[Y]]
+
+// -----
+
+// CastLike with a target of known type is the Cast to that type; with an unranked target
+// (its type not inferred yet: the f32 is a placeholder) it stays.
+func.func @cast_like(%x: tensor<2x3xi64>, %t: tensor<4xf32>, %u: tensor<*xf32>) -> (tensor<2x3xf32>, tensor<*xf32>) {
+  %y = "onnx.CastLike"(%x, %t) : (tensor<2x3xi64>, tensor<4xf32>) -> tensor<2x3xf32>
+  %z = "onnx.CastLike"(%x, %u) : (tensor<2x3xi64>, tensor<*xf32>) -> tensor<*xf32>
+  func.return %y, %z : tensor<2x3xf32>, tensor<*xf32>
+}
+
+// CHECK:      func.func @cast_like(%[[X:.*]]: tensor<2x3xi64>, %{{.*}}: tensor<4xf32>, %[[U:.*]]: tensor<*xf32>)
+// CHECK-NEXT:   %[[Y:.*]] = "onnx.Cast"(%[[X]]) <{to = 1 : i64, saturate = 1 : i64}>
+// CHECK-NEXT:   %[[Z:.*]] = "onnx.CastLike"(%[[X]], %[[U]])
+// CHECK-NEXT:   func.return %[[Y]], %[[Z]]
