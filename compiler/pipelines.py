@@ -20,6 +20,7 @@ DEFAULT = ",".join(
         "convert-onnx-to-ncnn",
         "ncnn-materialize-outputs",
         "cse",
+        "ncnn-fold-bias",
         "ncnn-fuse-swish",
         "ncnn-fuse-activation",
         "ncnn-fuse-shuffle-channel",

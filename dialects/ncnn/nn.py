@@ -104,6 +104,7 @@ class _ConvolutionMat:
     """Convolution / ConvolutionDepthWise (3-D Mat) and Convolution3D (4-D Mat)."""
 
     SPATIAL: ClassVar[str] = "hw"
+    BIAS_AXIS: ClassVar[int] = -3  # the output channels: (c, h, w)
 
     def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
         x = tuple(in_mats[0])
@@ -120,6 +121,7 @@ class _DeconvolutionMat:
     or to output_w/h(/d) under SAME_UPPER / SAME_LOWER (`deconvolution.cpp::cut_padding`)."""
 
     SPATIAL: ClassVar[str] = "hw"
+    BIAS_AXIS: ClassVar[int] = -3  # the output channels: (c, h, w)
     OUTPUT_PAD: ClassVar[dict[str, str]] = {"w": "output_pad_right", "h": "output_pad_bottom"}
 
     def infer_mat(self, in_mats: list[Mat]) -> list[Mat] | None:
@@ -240,6 +242,7 @@ class Convolution3DOp(_ConvolutionMat, NcnnLayer):
     """3-D convolution on a 4-D Mat (c, d, h, w); weight (out, in, kd, kh, kw) = torch's."""
 
     SPATIAL: ClassVar[str] = "dhw"
+    BIAS_AXIS: ClassVar[int] = -4  # the output channels: (c, d, h, w)
     name = "ncnn.Convolution3D"
     VULKAN: ClassVar[bool] = False
     PARAMS: ClassVar = {
@@ -263,6 +266,7 @@ class Deconvolution3DOp(_DeconvolutionMat, NcnnLayer):
     name = "ncnn.Deconvolution3D"
     VULKAN: ClassVar[bool] = False
     SPATIAL: ClassVar[str] = "dhw"
+    BIAS_AXIS: ClassVar[int] = -4  # the output channels: (c, d, h, w)
     OUTPUT_PAD: ClassVar[dict[str, str]] = {
         "w": "output_pad_right", "h": "output_pad_bottom", "d": "output_pad_behind",
     }  # fmt: skip
@@ -364,6 +368,7 @@ class InnerProductOp(NcnnLayer):
     any other input is flattened to one vector (output 1-D)."""
 
     name = "ncnn.InnerProduct"
+    BIAS_AXIS: ClassVar[int] = -1  # the features: the last axis, per row of a 2-D Mat
     PARAMS: ClassVar = {
         "num_output": Param(0, 0),
         "bias_term": Param(1, 0),

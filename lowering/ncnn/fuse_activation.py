@@ -13,6 +13,7 @@ from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from ncc.dialects.ncnn.base import NcnnLayer
+from ncc.dialects.ncnn.layers import ReshapeOp
 from ncc.dialects.ncnn.traits import FusedActivation
 from ncc.lowering.rewriting import apply_patterns
 
@@ -24,7 +25,12 @@ class FuseActivation(RewritePattern):
         activation = act.get_trait(FusedActivation)
         if activation is None:
             return
-        producer = act.inputs[0].owner
+        value = act.inputs[0]
+        producer = value.owner
+        if isinstance(producer, ReshapeOp) and len(list(value.uses)) == 1:
+            # an elementwise activation commutes with a Reshape (a rank-3 MatMul runs as a
+            # 2-D InnerProduct between two Reshapes): fuse it into the layer before it
+            producer = producer.inputs[0].owner
         if not isinstance(producer, NcnnLayer) or "activation_type" not in producer.PARAMS:
             return
         if producer.param("activation_type") != 0 or len(list(producer.outputs[0].uses)) != 1:
@@ -34,7 +40,7 @@ class FuseActivation(RewritePattern):
         if params:
             producer.set_param("activation_params", params)
         rewriter.notify_op_modified(producer)
-        rewriter.replace(act, [], [producer.outputs[0]])
+        rewriter.replace(act, [], [value])
 
 
 @dataclass(frozen=True)

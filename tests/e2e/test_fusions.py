@@ -4,13 +4,15 @@ fp32 and Vulkan fp16; the layer types in the .param show the fusion happened.
 
 - channel shuffle (Reshape → Transpose → Reshape) → ShuffleChannel (`ncnn-fuse-shuffle-channel`);
 - pieces of one tensor that tile an axis (`torch.chunk` / `split` as the TorchScript exporter
-  writes them: one Slice node per piece) → one multi-output Slice (`ncnn-fuse-slices`).
+  writes them: one Slice node per piece) → one multi-output Slice (`ncnn-fuse-slices`);
+- a constant added along a linear layer's output features → its bias (`ncnn-fold-bias`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
@@ -97,3 +99,36 @@ def test_pieces_that_tile_an_axis_are_one_slice(tmp_path, shape, axis, bounds):
 def test_pieces_with_a_gap_stay_crops(tmp_path):
     layers = _compile_and_verify(tmp_path, _pieces_model((1, 12, 5, 7), 1, [0, 4, 8]))
     assert not layers["Slice"] and layers["Crop"] == 2, layers
+
+
+def _linear_model(shape, sub: bool = False, conv: bool = False) -> onnx.ModelProto:
+    """MatMul (or a 1x1 Conv) with random weights, then Add (or Sub) of a constant along the
+    output features, then a Relu (which the fused layer takes as its activation)."""
+    rng = np.random.default_rng(0)
+    k, n = shape[-1] if not conv else shape[1], 6
+    if conv:
+        w = helper.make_tensor("w", TensorProto.FLOAT, [n, k, 1, 1], rng.standard_normal(n * k).tolist())
+        c = helper.make_tensor("c", TensorProto.FLOAT, [1, n, 1, 1], rng.standard_normal(n).tolist())
+        out = [shape[0], n, *shape[2:]]
+        first = helper.make_node("Conv", ["x", "w"], ["m"])
+    else:
+        w = helper.make_tensor("w", TensorProto.FLOAT, [k, n], rng.standard_normal(k * n).tolist())
+        c = helper.make_tensor("c", TensorProto.FLOAT, [n], rng.standard_normal(n).tolist())
+        out = [*shape[:-1], n]
+        first = helper.make_node("MatMul", ["x", "w"], ["m"])
+    nodes = [first, helper.make_node("Sub" if sub else "Add", ["m", "c"], ["a"]), helper.make_node("Relu", ["a"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "linear", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out)], [w, c],
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize(
+    "shape,sub,conv",
+    [((1, 17, 8), False, False), ((17, 8), True, False), ((4, 16, 8), False, False), ((1, 3, 5, 5), False, True)],
+    ids=["matmul-add", "matmul-sub", "rank3-matmul-add", "conv-add"],
+)
+def test_constant_add_after_a_linear_layer_is_its_bias(tmp_path, shape, sub, conv):
+    layers = _compile_and_verify(tmp_path, _linear_model(shape, sub, conv))
+    assert not layers["MemoryData"] and not layers["BinaryOp"] and not layers["ReLU"], layers
