@@ -99,9 +99,7 @@ class OnnxOp(IRDLOperation, ABC):
         return None
 
     # ---- layout (`onnx-layout-assign`; vocabulary in ncc.dialects.onnx.mat_groups) -----
-    PER_ITEM: ClassVar[bool] = False
-    """Works item by item along axis 0 of its first operand (a batch), on the Mat of one
-    item: a batch of N > 1 the batch strategy did not place is unrolled."""
+    # (an op that works item by item along a batch declares the PerItem / Image trait)
 
     def mat_cuts(self) -> tuple[int, set[int]] | None:
         """(rank, cuts): the rank of the op's axes and the positions where a Mat grouping of

@@ -11,7 +11,7 @@ from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, opt_result_
 
 from ncc.dialects.common import numpy_dtype, static_shape
 from ncc.dialects.onnx.base import NoValueOp, OnnxOp, const_value, float_prop, int_prop, same_as_input, str_prop, typed
-from ncc.dialects.onnx.traits import Broadcasting, DataMovement, Elementwise, FrameLocal, axes_avoid
+from ncc.dialects.onnx.traits import Broadcasting, DataMovement, Elementwise, FrameLocal, Indexing, axes_avoid
 from ncc.dialects.onnx.versions import (
     CONSUMED_INPUTS,
     MAX_OPSET,
@@ -882,7 +882,7 @@ class SumOp(VariadicOp):
 class WhereOp(OnnxOp):
     name = "onnx.Where"
     OPSETS: ClassVar[tuple[int, int]] = (9, MAX_OPSET)
-    traits = traits_def(Elementwise(), Broadcasting(), FrameLocal(), DataMovement(operands=(1, 2)))
+    traits = traits_def(Elementwise(), Broadcasting(), FrameLocal(), DataMovement(operands=(1, 2)), Indexing(indices=None))
     condition = operand_def()
     X = operand_def()
     Y = operand_def()

@@ -151,7 +151,6 @@ def window_geometry(
 @irdl_op_definition
 class ConvOp(OnnxOp):
     """Conv(X, W, B?): X (N, C, D1..Dn), W (M, C/group, k1..kn)."""
-    PER_ITEM: ClassVar[bool] = True
 
     name = "onnx.Conv"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
@@ -202,7 +201,6 @@ class ConvOp(OnnxOp):
 @irdl_op_definition
 class ConvTransposeOp(OnnxOp):
     """ConvTranspose(X, W, B?): X (N, C, D1..Dn), W (C, M/group, k1..kn)."""
-    PER_ITEM: ClassVar[bool] = True
 
     name = "onnx.ConvTranspose"
     OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
@@ -320,7 +318,6 @@ class PoolOp(OnnxOp):
     """MaxPool / AveragePool over the spatial axes of X (N, C, D1..Dn). Subclasses declare
     X and Y themselves: IRDL orders a subclass's own fields before inherited ones, and
     MaxPool's optional Indices must come after Y."""
-    PER_ITEM: ClassVar[bool] = True
     traits = traits_def(Image(depth_form=True))
 
     auto_pad = str_prop('NOTSET')
@@ -379,7 +376,6 @@ class AveragePoolOp(PoolOp):
 
 
 class GlobalPoolOp(OnnxOp):
-    PER_ITEM: ClassVar[bool] = True
     traits = traits_def(Image())
     X = operand_def()
     Y = result_def()
@@ -595,7 +591,6 @@ class EinsumOp(OnnxOp):
 class BatchNormalizationOp(OnnxOp):
     """Inference-mode BatchNormalization; the training outputs (running mean/var) are
     accepted in the IR but may not be used."""
-    PER_ITEM: ClassVar[bool] = True
 
     name = "onnx.BatchNormalization"
     OPSETS: ClassVar[tuple[int, int]] = (14, MAX_OPSET)
@@ -681,7 +676,6 @@ class LayerNormalizationOp(OnnxOp):
 
 @irdl_op_definition
 class InstanceNormalizationOp(OnnxOp):
-    PER_ITEM: ClassVar[bool] = True
     name = "onnx.InstanceNormalization"
     OPSETS: ClassVar[tuple[int, int]] = (6, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = CONSUMED_INPUTS
@@ -792,7 +786,6 @@ class LRNOp(OnnxOp):
 @irdl_op_definition
 class ResizeOp(OnnxOp):
     """Resize(X, roi?, scales?, sizes?) in the opset 11+ form (opset 18 attributes kept)."""
-    PER_ITEM: ClassVar[bool] = True
 
     name = "onnx.Resize"
     OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)

@@ -31,7 +31,7 @@ from xdsl.irdl import (
 
 from ncc.dialects.common import attr_array, numpy_dtype, static_shape
 from ncc.dialects.onnx.base import OnnxOp, int_prop, norm_axis, str_prop, typed
-from ncc.dialects.onnx.traits import DataMovement, FrameLocal
+from ncc.dialects.onnx.traits import DataMovement, FrameLocal, Indexing, PerItem
 from ncc.dialects.onnx.versions import MAX_OPSET, AttrsToInputs, DefaultAttr, DropAttrs, RenameAttr, Upgrade
 from ncc.dialects.onnx.mat_groups import around, group_of, merge_shape
 
@@ -164,7 +164,7 @@ class ReshapeOp(OnnxOp):
     name = "onnx.Reshape"
     OPSETS: ClassVar[tuple[int, int]] = (5, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=5, moves=(("shape", 1, "int64"),)), DropAttrs(before=5))
-    traits = traits_def(DataMovement(operands=(0,)), FrameLocal(frames=(0,)))
+    traits = traits_def(DataMovement(operands=(0,), reinterpret=True), FrameLocal(frames=(0,)))
     data = operand_def()
     shape = operand_def()
     reshaped = result_def()
@@ -194,7 +194,7 @@ class ReshapeOp(OnnxOp):
 class FlattenOp(OnnxOp):
     name = "onnx.Flatten"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
-    traits = traits_def(DataMovement(operands=(0,)), FrameLocal(frames=(0,)))
+    traits = traits_def(DataMovement(operands=(0,), reinterpret=True), FrameLocal(frames=(0,)))
     input = operand_def()
     output = result_def()
     axis = int_prop(1)
@@ -241,7 +241,7 @@ class SqueezeOp(AxesReshapeOp):
     name = "onnx.Squeeze"
     OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=13, moves=(("axes", 1, "int64"),)),)
-    traits = traits_def(DataMovement(operands=(0,)))
+    traits = traits_def(DataMovement(operands=(0,), reinterpret=True))
     data = operand_def()
     axes = operand_def()
     squeezed = result_def()
@@ -268,7 +268,7 @@ class UnsqueezeOp(AxesReshapeOp):
     name = "onnx.Unsqueeze"
     OPSETS: ClassVar[tuple[int, int]] = (13, MAX_OPSET)
     UPGRADES: ClassVar[tuple[Upgrade, ...]] = (AttrsToInputs(before=13, moves=(("axes", 1, "int64"),)),)
-    traits = traits_def(DataMovement(operands=(0,)))
+    traits = traits_def(DataMovement(operands=(0,), reinterpret=True))
     data = operand_def()
     axes = operand_def()
     expanded = result_def()
@@ -662,7 +662,7 @@ class NonZeroOp(OnnxOp):
 class GatherOp(OnnxOp):
     name = "onnx.Gather"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
-    traits = traits_def(DataMovement(operands=(0,)))
+    traits = traits_def(DataMovement(operands=(0,)), Indexing(indices=1))
     data = operand_def()
     indices = operand_def()
     output = result_def()
@@ -674,6 +674,11 @@ class GatherOp(OnnxOp):
             return None
         a = norm_axis(self.attr("axis"), len(s), self)
         return [typed(s[:a] + i + s[a + 1 :], self.data.type)]
+
+    def satisfies(self, trait) -> bool:
+        if isinstance(trait, Indexing):  # a table lookup is ncnn's Embed layer
+            return not self.is_table_lookup()
+        return True
 
     def is_table_lookup(self) -> bool:
         """Rows of a constant 2-D table picked by run-time integer indices (an embedding):
@@ -696,7 +701,7 @@ class GatherOp(OnnxOp):
 class GatherElementsOp(OnnxOp):
     name = "onnx.GatherElements"
     OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
-    traits = traits_def(DataMovement(operands=(0,)))
+    traits = traits_def(DataMovement(operands=(0,)), Indexing(indices=1))
     data = operand_def()
     indices = operand_def()
     output = result_def()
@@ -709,14 +714,6 @@ class GatherElementsOp(OnnxOp):
         if len(s) != len(i):
             raise self.error(f"GatherElements data rank {len(s)} != indices rank {len(i)}")
         return [typed(i, self.data.type)]
-
-    def is_table_lookup(self) -> bool:
-        """Rows of a constant 2-D table picked by run-time integer indices (an embedding):
-        ncnn's Embed layer does exactly this, so the indices need not be constant."""
-        table = self.in_shape(0)
-        if self.in_const(0) is None or table is None or len(table) != 2 or self.in_const(1) is not None:
-            return False
-        return self.attr("axis") in (0, -2) and numpy_dtype(self.indices.type.element_type).kind in "iu"
 
     def evaluate(self, x, idx):
         a = norm_axis(self.attr("axis"), x.ndim, self)
@@ -731,7 +728,7 @@ class GatherElementsOp(OnnxOp):
 class ScatterNDOp(OnnxOp):
     name = "onnx.ScatterND"
     OPSETS: ClassVar[tuple[int, int]] = (11, MAX_OPSET)
-    traits = traits_def(DataMovement(operands=(0, 2)))
+    traits = traits_def(DataMovement(operands=(0, 2)), Indexing(indices=1))
     data = operand_def()
     indices = operand_def()
     updates = operand_def()
@@ -920,10 +917,9 @@ class PadOp(OnnxOp):
 
 @irdl_op_definition
 class DepthToSpaceOp(OnnxOp):
-    PER_ITEM: ClassVar[bool] = True
     name = "onnx.DepthToSpace"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
-    traits = traits_def(DataMovement(operands=(0,)))
+    traits = traits_def(DataMovement(operands=(0,)), PerItem())
     input = operand_def()
     output = result_def()
     blocksize = opt_prop_def(IntegerAttr)
@@ -953,10 +949,9 @@ class DepthToSpaceOp(OnnxOp):
 
 @irdl_op_definition
 class SpaceToDepthOp(OnnxOp):
-    PER_ITEM: ClassVar[bool] = True
     name = "onnx.SpaceToDepth"
     OPSETS: ClassVar[tuple[int, int]] = (1, MAX_OPSET)
-    traits = traits_def(DataMovement(operands=(0,)))
+    traits = traits_def(DataMovement(operands=(0,)), PerItem())
     input = operand_def()
     output = result_def()
     blocksize = opt_prop_def(IntegerAttr)

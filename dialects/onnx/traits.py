@@ -44,15 +44,41 @@ class DataMovement(OnnxTrait):
     shapes, starts, the Where condition) only decide which."""
 
     operands: tuple[int, ...] | None = None
+    reinterpret: bool = False
+    """The result is the data's elements in the same (C) order, only the shape changes
+    (Reshape, Flatten, Squeeze, Unsqueeze): it needs no Mat of its own axes."""
 
     def data_positions(self, op: Operation) -> tuple[int, ...]:
         return tuple(range(len(op.operands))) if self.operands is None else self.operands
 
 
 @dataclass(frozen=True)
-class Image(OnnxTrait):
+class Indexing(OnnxTrait):
+    """Picks elements by a selector operand (Gather's indices, Where's condition): ncnn has
+    no gather/scatter/select-by-index layer, so `onnx-indexing-to-slices` rebuilds the op
+    from slices and concats where the selector is a constant.
+
+    indices: the operand that must be a compile-time constant (`onnx-check-static` refuses
+    it otherwise); None: a run-time selector is fine too (a Where selects exactly in
+    `convert-onnx-to-ncnn`). An instance that has an ncnn layer (a Gather of rows of a
+    constant table is ncnn's Embed) says so through `OnnxOp.satisfies`."""
+
+    indices: int | None = 1
+
+
+@dataclass(frozen=True)
+class PerItem(OnnxTrait):
+    """Works item by item along axis 0 of its first operand (a batch), on the Mat of one
+    item: a batch of N > 1 that `onnx-batch-layout` did not place is unrolled by
+    `onnx-layout-assign`. Every `Image` op is one (Image derives from it); a per-item op
+    that `onnx-batch-layout` cannot place (DepthToSpace) declares this alone."""
+
+
+@dataclass(frozen=True)
+class Image(PerItem):
     """Works on images (N, C, spatial…): ncnn runs it on a Mat (C, H, W) without a batch
-    axis, so a batch of N > 1 frames must be placed (`onnx-batch-layout`).
+    axis, so a batch of N > 1 frames must be placed (`onnx-batch-layout`); what it leaves
+    is unrolled (`PerItem`).
 
     per_channel: operands holding one value per channel (repeated N times when the frames
     become channel groups); group: the property counting channel groups (a conv's `group`),

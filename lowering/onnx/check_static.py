@@ -27,9 +27,8 @@ from ncc.dialects.common import NccError, numpy_dtype, op_location, static_shape
 from ncc.dialects.onnx import tensor as T
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp
 from ncc.dialects.onnx.control import IfOp
+from ncc.dialects.onnx.traits import Indexing, trait_of
 from ncc.lowering.onnx.graph import functions
-
-_INDEXING = {T.GatherOp: "indices", T.GatherElementsOp: "indices", T.ScatterNDOp: "indices"}
 
 
 def _input_name(arg: BlockArgument) -> str:
@@ -145,11 +144,13 @@ def _check(op: OnnxOp) -> None:
             + _why(op, dynamic),
             **loc,
         )
-    if type(op) in _INDEXING and not (isinstance(op, T.GatherOp) and op.is_table_lookup()):
-        idx = op.operands[1]
+    indexing = trait_of(op, Indexing)
+    if indexing is not None and indexing.indices is not None:
+        idx = op.operands[indexing.indices]
         if not isinstance(idx.owner, ConstantOp):
+            what = op.get_irdl_definition().operands[indexing.indices][0]
             raise NccError(
-                f"its {_INDEXING[type(op)]} are computed at run time (data {list(shapes[0] or [])}); "
+                f"its {what} are computed at run time (data {list(shapes[0] or [])}); "
                 "ncnn has no gather/scatter layer, so they must be constants: " + _why(op, [idx]),
                 **loc,
             )

@@ -39,10 +39,9 @@ from xdsl.rewriter import InsertPoint
 
 from ncc.dialects.common import NccError, numpy_dtype, op_location, static_shape
 from ncc.dialects.ncnn.base import fits_mat
-from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx import tensor as T
 from ncc.dialects.onnx.base import ConstantOp, NoValueOp
-from ncc.dialects.onnx.traits import DataMovement, trait_of
+from ncc.dialects.onnx.traits import DataMovement, Indexing, trait_of
 from ncc.lowering.onnx.builder import OnnxBuilder
 from ncc.lowering.onnx.graph import functions, update_signatures
 from ncc.lowering.onnx.layout_assign import has_mat_grouping
@@ -84,13 +83,14 @@ def _fits_mat(shape: Sequence[int]) -> bool:
 
 def is_hard(op: Operation) -> bool:
     """A movement op ncnn has no layer for, or one producing a value no Mat can hold."""
-    if isinstance(op, T.ScatterNDOp | T.GatherOp | T.GatherElementsOp | E.WhereOp):
+    if op.has_trait(Indexing):
         return True
     if isinstance(op, T.SliceOp):
         r = op.ranges()
         if r is None or any(st != 1 for _, _, st in r):
             return True
-    if isinstance(op, T.ReshapeOp | T.FlattenOp | T.SqueezeOp | T.UnsqueezeOp):
+    movement = trait_of(op, DataMovement)
+    if movement is not None and movement.reinterpret:
         return False  # a C-order reinterpretation needs no Mat of its own axes
     # a rank-5/6 value is fine where onnx-layout-assign merges the op's axes into a Mat
     return any(not _fits_mat(static_shape(r.type)) for r in op.results) and not has_mat_grouping(op)
@@ -579,8 +579,8 @@ def _describe(op: Operation) -> str:
     name = op_location(op)["op"]
     if isinstance(op, T.SliceOp) and op.ranges() is not None:
         return f"{name} with steps {[st for _, _, st in op.ranges()]} on {shapes[0]}"
-    if isinstance(op, T.GatherOp | T.GatherElementsOp):
-        axis = op.attr("axis")
+    axis = op.attr("axis") if op.has_trait(Indexing) else None
+    if axis is not None:  # Gather, GatherElements
         return f"{name} on {shapes[0]} along axis {axis} with constant indices of shape {shapes[1]}"
     return f"{name} on inputs {shapes}"
 

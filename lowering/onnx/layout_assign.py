@@ -11,7 +11,7 @@ leaves the conversion only tensors whose every axis has a Mat axis of its own (`
   axes its permutation separates, an elementwise op where an operand's broadcasting
   changes). Adjacent axes it does not tell apart are merged: the op becomes Reshape → op on
   the merged axes (`OnnxOp.regroup`) → Reshape. Axes of size 1 everywhere join a neighbour.
-- **Unrolling.** An op that works item by item along a batch (`OnnxOp.PER_ITEM`: conv,
+- **Unrolling.** An op that works item by item along a batch (the `PerItem` trait: conv,
   pooling, norms, resize, depth/space moves) whose batch N > 1 the batch strategy did not
   place (a 3-D conv, a DepthToSpace) runs once per item: Slice → op → Concat along axis 0.
 - **Moves cancel.** The Reshapes inserted between two ops meet as Reshape of a Reshape, which
@@ -40,6 +40,7 @@ from ncc.dialects.ncnn.base import fits_mat
 from ncc.dialects.onnx.base import ConstantOp, OnnxOp, typed
 from ncc.dialects.onnx.mat_groups import Group, extended, groups_from_cuts, merge_shape
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
+from ncc.dialects.onnx.traits import PerItem
 from ncc.lowering.onnx.builder import OnnxBuilder
 from ncc.lowering.onnx.graph import graph_ops, update_signatures
 
@@ -179,7 +180,7 @@ def assign_layout(module: ModuleOp) -> bool:
     for op in graph_ops(module):
         if not isinstance(op, OnnxOp) or isinstance(op, ReshapeOp) or op.parent is None:
             continue
-        if op.PER_ITEM:
+        if op.has_trait(PerItem):
             s = _shape(op.operands[0])
             if s is not None and len(s) >= 2 and s[0] > 1:
                 changed |= unroll(op)

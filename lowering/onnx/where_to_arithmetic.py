@@ -39,7 +39,6 @@ from ncc.lowering.onnx.graph import graph_ops, update_signatures
 RECTANGLE_LIMIT = 8
 """A constant mask of at most this many rectangles is left to the slicing pass."""
 
-_COMPARE = {E.GreaterOp: ">", E.GreaterOrEqualOp: ">=", E.LessOp: "<", E.LessOrEqualOp: "<="}
 _MIRROR = {">": "<", ">=": "<=", "<": ">", "<=": ">="}  # k < x  ⇔  x > k
 _COMPLEMENT = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}  # not (x > k)  ⇔  x <= k
 
@@ -63,9 +62,9 @@ def condition(v: SSAValue) -> tuple[SSAValue, str, float] | None:
             v = owner.X
         else:
             break
-    if type(owner) not in _COMPARE:
+    sym = getattr(owner, "ORDER", None)  # the comparisons declare their relation
+    if sym not in _MIRROR:  # None, or == (no activation form)
         return None
-    sym = _COMPARE[type(owner)]
     a, b = owner.A, owner.B
     ka, kb = _scalar(a), _scalar(b)
     if kb is not None and ka is None:
