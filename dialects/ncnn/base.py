@@ -202,6 +202,35 @@ class NcnnLayer(IRDLOperation, ABC):
             # dense<…> only in hand-written IR (tests that need the values); passes write blobs
             if not isinstance(a, BlobAttr | DenseIntOrFPElementsAttr):
                 raise VerifyException(f"{self.name} weight '{key}' must be #ncc.blob")
+        mismatch = self.placement_mismatch()
+        if mismatch is not None:
+            raise VerifyException(f"{self.name}: result types disagree with ncnn's Mat rule: {mismatch}")
+
+    def placement_mismatch(self) -> str | None:
+        """How the Mats of the layer's results (`mat_shape` of their static types) differ from
+        those ncnn computes from its inputs' Mats (`infer_mat`), in one line; None when they
+        agree or one side is not known (a non-static type, a layer without a rule)."""
+        ins_shapes = [static_shape(v.type) for v in self.operands]
+        out_shapes = [static_shape(v.type) for v in self.results]
+        if any(s is None for s in ins_shapes) or any(s is None for s in out_shapes):
+            return None
+        try:
+            ins = [mat_shape(s) for s in ins_shapes]
+            wanted = [mat_shape(s) for s in out_shapes]
+        except NccError:
+            return None  # no Mat at all: ncnn-legalize names the tensor
+        show = lambda ms: ", ".join(str(list(m)) for m in ms)  # noqa: E731
+        where = f"{self.layer_type} on input Mats {show(ins) or '(none)'}"
+        try:
+            got = self.infer_mat(ins)
+        except MatRuleError as e:
+            return f"{where}: {e}"
+        if got is None:
+            return None
+        got = [tuple(m) for m in got]
+        if got != wanted:
+            return f"{where} produces {show(got)}, but its result(s) expect {show(wanted)}"
+        return None
 
     def error(self, message: str) -> NccError:
         return NccError(message, **op_location(self))

@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import Float64Type, ModuleOp, TensorType
 from xdsl.passes import ModulePass
 
 from ncc.dialects.common import NccError, op_location, static_shape
-from ncc.dialects.ncnn.base import MatRuleError, NcnnLayer, mat_of, mat_shape
+from ncc.dialects.ncnn.base import NcnnLayer, mat_shape
 from ncc.dialects.onnx.base import ConstantOp, NoValueOp
 from ncc.lowering.dispatch import ConversionTarget
 from ncc.lowering.onnx.graph import functions
@@ -44,25 +44,12 @@ def describe_illegal(op) -> str:
 
 
 def check_placement(layer: NcnnLayer) -> None:
-    """Raise when the Mats of `layer`'s results (`mat_of` their logical types) differ from
-    those ncnn computes from its inputs' Mats."""
-    ins = [mat_of(v) for v in layer.operands]
-    wanted = [mat_of(v) for v in layer.results]
-    where = f"{layer.layer_type} on input Mats {', '.join(str(list(m)) for m in ins) or '(none)'}"
-    try:
-        got = layer.infer_mat(ins)
-    except MatRuleError as e:
-        raise NccError(f"internal error: placement: {where}: {e}", **op_location(layer)) from None
-    if got is None:
-        return
-    got = [tuple(m) for m in got]
-    if got != wanted:
-        show = lambda ms: ", ".join(str(list(m)) for m in ms)  # noqa: E731
-        raise NccError(
-            f"internal error: placement: {where} produces {show(got)}, but its result(s) "
-            f"expect {show(wanted)}",
-            **op_location(layer),
-        )
+    """Raise when the Mats of `layer`'s results (`mat_shape` of their logical types) differ from
+    those ncnn computes from its inputs' Mats (`NcnnLayer.placement_mismatch`, which the
+    layer's verifier also checks)."""
+    mismatch = layer.placement_mismatch()
+    if mismatch is not None:
+        raise NccError(f"internal error: placement: {mismatch}", **op_location(layer))
 
 
 _FLOAT64 = "ncnn computes in float32, which holds neither float64's range nor its precision"
