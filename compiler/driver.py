@@ -125,7 +125,7 @@ def run_pipeline(
         stats.append(PassStat(p.name, seconds, before, op_histogram(module)))
         if print_ir_after_all is not None:
             print_ir_after_all.write(f"// -----// IR after {p.name} //----- //\n")
-            Printer(stream=print_ir_after_all).print_op(module)
+            Printer(stream=print_ir_after_all, print_debuginfo=True).print_op(module)
             print_ir_after_all.write("\n\n")
         if stop_after == p.name:
             break
@@ -252,7 +252,8 @@ def _write_ir(module: ModuleOp, out_dir, stem: str, spec: str, stats) -> Compile
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
-    Printer(stream=buf).print_op(module)
+    # with locations: each op names the ONNX node(s) it came from, and ncc-opt reads them back
+    Printer(stream=buf, print_debuginfo=True).print_op(module)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.ncc-", dir=out.parent))
     try:
         (tmp / f"{stem}.mlir").write_text(buf.getvalue() + "\n")

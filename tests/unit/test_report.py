@@ -113,3 +113,20 @@ def test_vulkan_flags():
     # ncnn's Vulkan convolutions refuse dynamic_weight (param 19; 28 for Deconvolution)
     assert not runs_on_vulkan("Convolution", ("0=6", "19=1"))
     assert not runs_on_vulkan("Deconvolution", ("28=1",)) and runs_on_vulkan("Deconvolution", ("19=1",))
+
+
+def test_stop_after_ir_has_locations(model, tmp_path):
+    """The IR `--stop-after` writes names each op's ONNX node(s) as its location (fused
+    ones after a fusion), and ncc-opt's parser reads it back with them."""
+    from xdsl.parser import Parser
+
+    from ncc.dialects.common import node_names
+    from ncc.driver import make_context
+
+    assert main(["compile", str(model), "-o", str(tmp_path / "ir"), "--stop-after", "ncnn-fuse-activation"]) == 0
+    text = (tmp_path / "ir" / "mm.mlir").read_text()
+    conv = next(line for line in text.splitlines() if '"ncnn.Convolution"' in line)
+    assert conv.endswith('loc(fused["conv", "relu"])')  # the ReLU fused into the convolution
+    module = Parser(make_context(), text).parse_module()
+    nodes = {op.name: node_names(op) for op in module.walk() if op.name.startswith("ncnn.")}
+    assert nodes["ncnn.Convolution"] == ["conv", "relu"] and nodes["ncnn.MatMul"] == ["mm"]
