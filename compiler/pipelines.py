@@ -25,6 +25,8 @@ DEFAULT = ",".join(
         "ncnn-fuse-activation",
         "ncnn-fuse-shuffle-channel",
         "ncnn-fold-reshapes",
+        "ncnn-fold-permutes",
+        "ncnn-fold-reshapes",
         "ncnn-fuse-slices",
         "ncnn-fp32-accumulation",
         "ncnn-insert-split",

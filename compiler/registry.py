@@ -126,6 +126,11 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return NcnnFp32AccumulationPass
 
+    def ncnn_fold_permutes():
+        from ncc.lowering.ncnn.fold_permutes import NcnnFoldPermutesPass
+
+        return NcnnFoldPermutesPass
+
     def ncnn_fold_reshapes():
         from ncc.lowering.ncnn.fold_reshapes import NcnnFoldReshapesPass
 
@@ -166,6 +171,7 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "ncnn-fuse-shuffle-channel": ncnn_fuse_shuffle_channel,
         "ncnn-fuse-slices": ncnn_fuse_slices,
         "ncnn-fuse-activation": ncnn_fuse_activation,
+        "ncnn-fold-permutes": ncnn_fold_permutes,
         "ncnn-fold-reshapes": ncnn_fold_reshapes,
         "ncnn-fp32-accumulation": ncnn_fp32_accumulation,
         "ncnn-materialize-outputs": ncnn_materialize_outputs,

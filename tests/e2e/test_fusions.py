@@ -132,3 +132,32 @@ def _linear_model(shape, sub: bool = False, conv: bool = False) -> onnx.ModelPro
 def test_constant_add_after_a_linear_layer_is_its_bias(tmp_path, shape, sub, conv):
     layers = _compile_and_verify(tmp_path, _linear_model(shape, sub, conv))
     assert not layers["MemoryData"] and not layers["BinaryOp"] and not layers["ReLU"], layers
+
+
+def _attention_model(shape=(1, 3, 17, 16)) -> onnx.ModelProto:
+    """softmax(q·kᵀ·s)·v with kᵀ written as the dynamo exporter writes it for ViT (Reshape to
+    rank 3, Transpose, Reshape back): the attention becomes an SDPA whose lowering transposes
+    k back, and the two Permutes cancel (`ncnn-fold-permutes`)."""
+    n, h, t, d = shape
+    nodes = [
+        helper.make_node("Reshape", ["k", "flat"], ["k3"]),
+        helper.make_node("Transpose", ["k3"], ["k3t"], perm=[0, 2, 1]),
+        helper.make_node("Reshape", ["k3t", "unflat"], ["kt"]),
+        helper.make_node("MatMul", ["q", "kt"], ["s"]),
+        helper.make_node("Mul", ["s", "scale"], ["ss"]),
+        helper.make_node("Softmax", ["ss"], ["p"], axis=-1),
+        helper.make_node("MatMul", ["p", "v"], ["y"]),
+    ]
+    inits = [
+        helper.make_tensor("scale", TensorProto.FLOAT, [], [0.25]),
+        _ints("flat", [n * h, t, d]),
+        _ints("unflat", [n, h, d, t]),
+    ]
+    ins = [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape) for name in "qkv"]
+    graph = helper.make_graph(nodes, "attention", ins, [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_transposes_that_cancel_around_an_attention_are_gone(tmp_path):
+    layers = _compile_and_verify(tmp_path, _attention_model())
+    assert not layers["Permute"], layers
