@@ -74,9 +74,12 @@ class NcnnLegalizePass(ModulePass):
             # a constant left over only means its consumer was not lowered: blame the consumer
             culprits = [o for o in illegal if not isinstance(o, ConstantOp | NoValueOp)]
             if illegal and not culprits:
-                user = next(iter(illegal[0].results[0].uses)).operation
+                uses = list(illegal[0].results[0].uses)
+                if not uses:
+                    raise NccError("internal error: the conversion left an unused constant", **op_location(illegal[0]))
                 raise NccError(
-                    "internal: a lowering left a constant operand on an ncnn layer", **op_location(user)
+                    "internal error: a lowering left a constant operand on an ncnn layer",
+                    **op_location(uses[0].operation),
                 )
             illegal = culprits
             if illegal:

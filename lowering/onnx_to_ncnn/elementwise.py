@@ -18,7 +18,13 @@ from ncc.dialects.ncnn.base import mat_shape
 from ncc.dialects.onnx import elementwise as E
 from ncc.dialects.onnx.base import const_value, typed
 from ncc.lowering.dispatch import NoMatch
-from ncc.lowering.onnx_to_ncnn.common import LayerBuilder, OnnxToNcnnPattern, logical_for_mat, reshape_params
+from ncc.lowering.onnx_to_ncnn.common import (
+    DEFAULT_REQUIRES,
+    LayerBuilder,
+    OnnxToNcnnPattern,
+    logical_for_mat,
+    reshape_params,
+)
 
 
 class ActivationToLayer(OnnxToNcnnPattern):
@@ -237,6 +243,19 @@ def _logical_of(logical: tuple[int, ...], mat: tuple[int, ...]) -> tuple[int, ..
     return tuple(logical) if mat_shape(logical) == tuple(mat) else logical_for_mat(mat)
 
 
+def float_arithmetic(op) -> str | None:
+    """A precondition: no integer Add/Sub/Mul/Div/Pow/Sum on values known only at run time:
+    ncnn computes in float32, exact for integers only within ±2^24, and nothing bounds run-time
+    values (integer arithmetic on compile-time values has been folded before the conversion)."""
+    dtype = numpy_dtype(op.results[0].type.element_type)
+    if dtype.kind in "iu":
+        return (
+            f"{dtype} arithmetic on values known only at run time: ncnn computes in float32, "
+            "which is exact for integers only within ±2^24"
+        )
+    return None
+
+
 class PowByConstant(OnnxToNcnnPattern):
     """x ** c for a constant integer exponent (or ±0.5): UnaryOp square / sqrt / rsqrt /
     reciprocal and BinaryOp mul by repeated squaring, exact for every x. ncnn's BinaryOp pow
@@ -244,12 +263,12 @@ class PowByConstant(OnnxToNcnnPattern):
     (-2) ** 2) and inexact for integers on Vulkan, so it is never used for these."""
 
     OP = E.PowOp
+    REQUIRES = (*DEFAULT_REQUIRES, float_arithmetic)
     PRIORITY = 1  # before the general BinaryToBinaryOp, which it makes exact for these exponents
     UNARY: ClassVar = {2.0: 4, 0.5: 5, -0.5: 6, -1.0: 15}  # square, sqrt, rsqrt, reciprocal
     MAX_EXPONENT: ClassVar = 64
 
     def convert(self, op: E.PowOp, b: LayerBuilder):
-        refuse_integer_arithmetic(op, b)
         e = const_value(op.B)
         if e is None or e.size != 1 or const_value(op.A) is not None:
             raise NoMatch("the exponent is not one constant value (or the base is a constant)")
@@ -275,23 +294,11 @@ class PowByConstant(OnnxToNcnnPattern):
         return [acc]
 
 
-def refuse_integer_arithmetic(op, b: LayerBuilder) -> None:
-    """Integer Add/Sub/Mul/Div/Pow/Sum on values known only at run time: ncnn computes in
-    float32, exact for integers only within ±2^24, and nothing bounds run-time values (integer
-    arithmetic on compile-time values has been folded before the conversion)."""
-    dtype = numpy_dtype(op.results[0].type.element_type)
-    if dtype.kind in "iu":
-        raise NoMatch(
-            f"{dtype} arithmetic on values known only at run time: ncnn computes in float32, "
-            "which is exact for integers only within ±2^24"
-        )
-
-
 class BinaryToBinaryOp(OnnxToNcnnPattern):
     OP = (E.AddOp, E.SubOp, E.MulOp, E.DivOp, E.PowOp)
+    REQUIRES = (*DEFAULT_REQUIRES, float_arithmetic)
 
     def convert(self, op, b: LayerBuilder):
-        refuse_integer_arithmetic(op, b)
         if isinstance(op, E.PowOp):
             base = const_value(op.A)
             if base is None or not np.all(base > 0):
@@ -308,8 +315,8 @@ class VariadicToBinaryOps(OnnxToNcnnPattern):
     OP = (E.MaxOp, E.MinOp, E.SumOp)
 
     def convert(self, op, b: LayerBuilder):
-        if isinstance(op, E.SumOp):
-            refuse_integer_arithmetic(op, b)
+        if isinstance(op, E.SumOp) and (reason := float_arithmetic(op)):
+            raise NoMatch(reason)  # Max / Min of integers are exact
         code = {E.MaxOp: 4, E.MinOp: 5, E.SumOp: 0}[type(op)]
         values = list(op.inputs)
         acc = values[0]
