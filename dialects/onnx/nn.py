@@ -19,7 +19,9 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     StringAttr,
     f32,
+    i64,
 )
+from xdsl.ir import Attribute
 from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
@@ -148,6 +150,27 @@ def window_geometry(
 # ----------------------------------------------------------------------------- conv
 
 
+def depth1_window(op: OnnxOp) -> dict[str, DenseArrayBase]:
+    """Kernel, stride, dilation and pads of a 2-D window op extended with a depth of 1."""
+    props = {}
+    for key in ("kernel_shape", "strides", "dilations"):
+        v = op.attr(key)
+        if v is not None:
+            props[key] = DenseArrayBase.from_list(i64, [1, *v])
+    pads = op.attr("pads")
+    if pads is not None:
+        half = len(pads) // 2
+        props["pads"] = DenseArrayBase.from_list(i64, [0, *pads[:half], 0, *pads[half:]])
+    return props
+
+
+def _conv_depth1_form(op: OnnxOp) -> tuple[dict[int, np.ndarray], dict[str, DenseArrayBase]]:
+    w = op.in_const(1)
+    if w is None:
+        raise op.error("the weight must be a constant to place a batch of frames")
+    return {1: w[:, :, None]}, depth1_window(op)
+
+
 @irdl_op_definition
 class ConvOp(OnnxOp):
     """Conv(X, W, B?): X (N, C, D1..Dn), W (M, C/group, k1..kn)."""
@@ -165,6 +188,10 @@ class ConvOp(OnnxOp):
     kernel_shape = opt_prop_def(DenseArrayBase)
     pads = opt_prop_def(DenseArrayBase)
     strides = opt_prop_def(DenseArrayBase)
+
+    def depth1_form(self, frames: int) -> tuple[dict[int, np.ndarray], dict[str, Attribute]]:
+        """The per-frame 3-D form (`Image.depth_form`): the weight with a depth axis of 1."""
+        return _conv_depth1_form(self)
 
     def kernel(self) -> tuple[int, ...]:
         w = self.in_shape(1)
@@ -223,6 +250,16 @@ class ConvTransposeOp(OnnxOp):
     output_shape = opt_prop_def(DenseArrayBase)
     pads = opt_prop_def(DenseArrayBase)
     strides = opt_prop_def(DenseArrayBase)
+
+    def depth1_form(self, frames: int) -> tuple[dict[int, np.ndarray], dict[str, Attribute]]:
+        """The per-frame 3-D form (`Image.depth_form`): the weight with a depth axis of 1; an
+        explicit output size gets the depth `frames`, an output padding 0 along it."""
+        replaced, props = _conv_depth1_form(self)
+        for key in ("output_padding", "output_shape"):
+            v = self.attr(key)
+            if v is not None:
+                props[key] = DenseArrayBase.from_list(i64, [0 if key == "output_padding" else frames, *v])
+        return replaced, props
 
     def geometry(self) -> Window:
         """The window; `out` is the output size after cropping pads, and `ceil_extra` holds
@@ -319,6 +356,10 @@ class PoolOp(OnnxOp):
     X and Y themselves: IRDL orders a subclass's own fields before inherited ones, and
     MaxPool's optional Indices must come after Y."""
     traits = traits_def(Image(depth_form=True))
+
+    def depth1_form(self, frames: int) -> tuple[dict[int, np.ndarray], dict[str, Attribute]]:
+        """The per-frame 3-D form (`Image.depth_form`): a window of depth 1."""
+        return {}, depth1_window(self)
 
     auto_pad = str_prop('NOTSET')
     ceil_mode = int_prop(0)

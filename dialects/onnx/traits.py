@@ -83,7 +83,8 @@ class Image(PerItem):
     per_channel: operands holding one value per channel (repeated N times when the frames
     become channel groups); group: the property counting channel groups (a conv's `group`),
     multiplied by N; sizes: the operand giving the output size, when the op has one
-    (Resize); depth_form: whether a per-frame 3-D form of the op exists (depth-1 window)."""
+    (Resize); depth_form: whether a per-frame 3-D form of the op exists (depth-1 window;
+    the op's `depth1_form(frames)` gives the operands and properties that change)."""
 
     per_channel: tuple[int, ...] = ()
     group: str | None = None

@@ -39,7 +39,6 @@ from xdsl.pattern_rewriter import (
 
 from ncc.dialects.common import NccError, static_shape
 from ncc.dialects.layout import BatchToDimOp, DimToBatchOp
-from ncc.dialects.onnx import nn as N
 from ncc.dialects.onnx.base import ConstantOp, OnnxOp, const_value, typed
 from ncc.dialects.onnx.tensor import ReshapeOp, TransposeOp
 from ncc.dialects.onnx.traits import FrameLocal, Image, trait_of
@@ -116,7 +115,7 @@ class GroupFrames(RewritePattern):
         s, out = static_shape(x.type), static_shape(op.results[0].type)
         if s is None or out is None or len(s) < 2 or s[0] == 1:
             return
-        if len(s) > 4 and isinstance(op, N.ConvOp | N.ConvTransposeOp):
+        if len(s) > 4 and image.group is not None:
             return  # ncnn's 3-D convolutions have no groups: onnx-layout-assign unrolls it
         n = s[0]
         node = op.location
@@ -148,20 +147,6 @@ def _resize_sizes(image: Image, operands: list[SSAValue], shape, rewriter: Patte
         operands[i] = _const(rewriter, np.asarray(shape, np.int64), "sizes")
 
 
-def _depth1_window(op: OnnxOp) -> dict:
-    """Kernel, stride, dilation and pads of a 2-D window op extended with a depth of 1."""
-    props = {}
-    for key in ("kernel_shape", "strides", "dilations"):
-        v = op.attr(key)
-        if v is not None:
-            props[key] = DenseArrayBase.from_list(i64, [1, *v])
-    pads = op.attr("pads")
-    if pads is not None:
-        half = len(pads) // 2
-        props["pads"] = DenseArrayBase.from_list(i64, [0, *pads[:half], 0, *pads[half:]])
-    return props
-
-
 class FramesAsDepth(RewritePattern):
     """strategy=conv3d: (N, C, H, W) → (1, C, N, H, W) and a per-frame 3-D op (depth-1 kernel)."""
 
@@ -179,20 +164,9 @@ class FramesAsDepth(RewritePattern):
         n = s[0]
         x5 = _reshape(rewriter, _transpose(rewriter, x, (1, 0, 2, 3), node), (1, s[1], n, *s[2:]), node)
         operands = [x5, *op.operands[1:]]
-        props: dict = {}
-        if isinstance(op, N.ConvOp | N.ConvTransposeOp):
-            w = const_value(op.operands[1])
-            if w is None:
-                raise op.error("the weight must be a constant to place a batch of frames")
-            operands[1] = _const(rewriter, w[:, :, None], "weight")
-            props.update(_depth1_window(op))
-            if isinstance(op, N.ConvTransposeOp):
-                for key in ("output_padding", "output_shape"):
-                    v = op.attr(key)
-                    if v is not None:
-                        props[key] = DenseArrayBase.from_list(i64, [0 if key == "output_padding" else n, *v])
-        elif isinstance(op, N.MaxPoolOp | N.AveragePoolOp):
-            props.update(_depth1_window(op))
+        replaced, props = op.depth1_form(n)  # the op states its 3-D form (Image.depth_form)
+        for i, array in replaced.items():
+            operands[i] = _const(rewriter, array, "weight")
         out5 = (1, out[1], n, *out[2:])
         new = _clone(op, operands, typed(out5, op.results[0].type), props)
         rewriter.insert(new)
