@@ -257,8 +257,12 @@ def compile_symbolic(
                 continue
             if weights_move:
                 s = _first_moved(runs, [w[i] for w in all_weights])
-                raise NccError(f"{label}: the weights of ncnn layer {la.type} '{la.name}' depend on dim {s} "
-                               f"(a constant computed from the input size): compile with a static --input-shape")
+                k = next(j for j, w in enumerate(all_weights) if w[i] != all_weights[0][i])
+                raise NccError(
+                    f"{label}: the weights of ncnn layer {la.type} '{la.name}' depend on dim {s} ({len(all_weights[0][i])} "
+                    f"bytes at {s}={values[s]}, {len(all_weights[k][i])} at {s}={runs[k][0][s]}: a constant computed from "
+                    f"the size, or a weight repeated per item by a batch strategy): compile with a static --input-shape"
+                )
             if all(p == la.params for p in samples):
                 continue
             cls = LAYERS_BY_TYPE.get(la.type)

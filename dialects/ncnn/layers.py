@@ -126,7 +126,7 @@ class ReshapeOp(NcnnLayer):
         base = samples[0][0]
         keys = set().union(*(p for p, _ in samples))
         diff = {k for k in keys if len({p.get(k) for p, _ in samples}) > 1}
-        if not diff <= set(ids.values()) or any(m is None or len(m) != 1 for _, m in samples):
+        if not diff <= set(ids.values()):
             return None
         written = [ids[k] for k in "whdc" if ids[k] in base]
         if "-1" not in {base.get(i) for i in written}:
@@ -135,6 +135,8 @@ class ReshapeOp(NcnnLayer):
                 return {**base, first: "-1"}
         else:
             first = None
+        if any(m is None or len(m) != 1 for _, m in samples):  # expressions need the input's dims
+            return None
         items = []
         for i in written:
             if i == first:

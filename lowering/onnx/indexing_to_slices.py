@@ -624,7 +624,8 @@ def rewrite_region(region: list[Operation]) -> bool:
             node = planner.plan(tuple(slice(0, d) for d in ids.shape))
             # a map that repeats along an axis (a shift inside each group of frames) is
             # planned once on the (repeats, period) view: its cost no longer grows with
-            # the number of repeats; the result is reshaped back
+            # the number of repeats; the result is reshaped back. A tie goes to the fold: the
+            # same plan at every frame count is what keeps that count symbolic (ncc.symbolic)
             folded = None
             period = periodic_split(ids, planner)
             if period is not None:
@@ -632,7 +633,7 @@ def rewrite_region(region: list[Operation]) -> bool:
                 split = (*ids.shape[:k], ids.shape[k] // p, p, *ids.shape[k + 1 :])
                 planner2 = Planner(ids.reshape(split), idmap)
                 node2 = planner2.plan(tuple(slice(0, d) for d in split))
-                if node2 is not None and (node is None or node2.cost + 1 < node.cost):
+                if node2 is not None and (node is None or node2.cost + 1 <= node.cost):
                     node, planner, folded = node2, planner2, ids.shape
             loc = op_location(cause)
             if node is None:

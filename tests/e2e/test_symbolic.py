@@ -355,16 +355,12 @@ def test_python_api_takes_dims(exported, tmp_path):
     assert {r.size for r in report.rows} == {"W=64", "W=96", "W=128"}
 
 
-@pytest.mark.parametrize("strategy", ["grouped", "conv3d", "batch-axis"])
-def test_rppg_frame_count_is_refused_naming_the_dim_and_layer(tmp_path_factory, tmp_path, strategy):
-    """TS-CAN over N frames (segments of 20): the temporal shift is lowered for a fixed number of
-    segments by every batch strategy today, so the frame count cannot stay symbolic: the error
-    says which dim and where the lowering depends on it."""
+@pytest.fixture(scope="module")
+def tscan(tmp_path_factory) -> Path:
+    """TS-CAN over N frames (segments of 20, temporal shift as slice assignment), N dynamic."""
     import importlib.util
 
     import torch
-
-    from ncc.driver import with_batch_strategy
 
     path = tmp_path_factory.getbasetemp() / "tscan-dynamic-n.onnx"
     if not path.exists():
@@ -376,6 +372,29 @@ def test_rppg_frame_count_is_refused_naming_the_dim_and_layer(tmp_path_factory, 
             warnings.simplefilter("ignore")
             torch.onnx.export(mod.TSCAN(frame_depth=20, img_size=36).eval(), (torch.rand(20, 6, 36, 36),), str(path),
                               input_names=["x"], dynamo=False, opset_version=13, dynamic_axes={"x": {0: "N"}})  # fmt: skip
-    with pytest.raises(NccError, match=r"changes with dim N \(20 → 40\) at layer \d+, \w+ '[^']+'"):
-        compile_symbolic(path, tmp_path / "m", split_shapes("x=Nx6x36x36"), parse_dims(["N=20,20..80/20"]),
-                         passes=with_batch_strategy(None, strategy))  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize("strategy", ["batch-axis", "conv3d"])
+def test_rppg_one_model_for_every_frame_count(tscan, tmp_path, strategy):
+    """The temporal shift is planned once per segment of 20 frames on the (N/20, 20, …) view, so
+    the graph is the same for every N and the segment count is a Reshape's -1: one model runs 20,
+    40 and 80 frames under the strategies whose layers follow the frame count."""
+    from ncc.driver import with_batch_strategy
+
+    result = compile_symbolic(tscan, tmp_path / "m", split_shapes("x=Nx6x36x36"), parse_dims(["N=40,20..80/20"]),
+                              passes=with_batch_strategy(None, strategy))  # fmt: skip
+    report = verify(tmp_path / "m", tscan)
+    assert report.passed, report.table()
+    assert _sizes_checked(report) == {"N=20", "N=40", "N=80"}
+    assert {r.mode for r in report.rows} | set(report.skipped) == {"cpu", "vulkan-fp32", "vulkan-fp16"}
+    assert result.manifest["outputs"][0]["symbolic_shape"] == ["N", 1]
+
+
+def test_rppg_grouped_strategy_is_refused_naming_the_dim_and_layer(tscan, tmp_path):
+    """`grouped` repeats each conv's weight once per frame: the weights follow N."""
+    from ncc.driver import with_batch_strategy
+
+    with pytest.raises(NccError, match=r"weights of ncnn layer ConvolutionDepthWise '[^']+' depend on dim N .*static --input-shape"):
+        compile_symbolic(tscan, tmp_path / "m", split_shapes("x=Nx6x36x36"), parse_dims(["N=40,20..80/20"]),
+                         passes=with_batch_strategy(None, "grouped"))  # fmt: skip
