@@ -20,7 +20,7 @@ DEFAULT = ",".join(
         "convert-onnx-to-ncnn",
         "ncnn-materialize-outputs",
         "cse",
-        "ncnn-fold-bias",
+        "ncnn-fold-affine",
         "ncnn-fuse-swish",
         "ncnn-fuse-activation",
         "ncnn-fuse-shuffle-channel",

@@ -96,10 +96,10 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertOnnxToNcnnPass
 
-    def ncnn_fold_bias():
-        from ncc.lowering.ncnn.fold_bias import NcnnFoldBiasPass
+    def ncnn_fold_affine():
+        from ncc.lowering.ncnn.fold_affine import NcnnFoldAffinePass
 
-        return NcnnFoldBiasPass
+        return NcnnFoldAffinePass
 
     def ncnn_fuse_swish():
         from ncc.lowering.ncnn.fuse_swish import NcnnFuseSwishPass
@@ -166,7 +166,7 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "onnx-fuse-attention": onnx_fuse_attention,
         "onnx-check-static": onnx_check_static,
         "convert-onnx-to-ncnn": convert_onnx_to_ncnn,
-        "ncnn-fold-bias": ncnn_fold_bias,
+        "ncnn-fold-affine": ncnn_fold_affine,
         "ncnn-fuse-swish": ncnn_fuse_swish,
         "ncnn-fuse-shuffle-channel": ncnn_fuse_shuffle_channel,
         "ncnn-fuse-slices": ncnn_fuse_slices,

@@ -78,7 +78,8 @@ class NcnnLayer(IRDLOperation, ABC):
     input feeding it is fed as int32 bytes, not float values (manifest `"feed": "int32"`)."""
     BIAS_AXIS: ClassVar[int | None] = None
     """The logical axis of the output (counted from the end) that the layer's `bias` weight
-    (`bias_term` 1) is added along: a constant added along it alone folds into the bias."""
+    (`bias_term` 1) is added along, and whose index is the outermost of its `weight` (one row
+    per output channel): a constant added or multiplied along it alone folds into them."""
     VULKAN_FP32_RTOL: ClassVar[float | None] = None
     """The layer's Vulkan kernel is documented as less exact than fp32 arithmetic: the error
     (relative to the output's range) `ncc verify` accepts in Vulkan fp32 for a model using it."""

@@ -5,7 +5,8 @@ fp32 and Vulkan fp16; the layer types in the .param show the fusion happened.
 - channel shuffle (Reshape → Transpose → Reshape) → ShuffleChannel (`ncnn-fuse-shuffle-channel`);
 - pieces of one tensor that tile an axis (`torch.chunk` / `split` as the TorchScript exporter
   writes them: one Slice node per piece) → one multi-output Slice (`ncnn-fuse-slices`);
-- a constant added along a linear layer's output features → its bias (`ncnn-fold-bias`).
+- a constant added along (or multiplied by) a linear layer's output features → its bias
+  (weights) (`ncnn-fold-affine`).
 """
 
 from __future__ import annotations
@@ -101,9 +102,10 @@ def test_pieces_with_a_gap_stay_crops(tmp_path):
     assert not layers["Slice"] and layers["Crop"] == 2, layers
 
 
-def _linear_model(shape, sub: bool = False, conv: bool = False) -> onnx.ModelProto:
-    """MatMul (or a 1x1 Conv) with random weights, then Add (or Sub) of a constant along the
-    output features, then a Relu (which the fused layer takes as its activation)."""
+def _linear_model(shape, sub: bool = False, conv: bool = False, mul: bool = False) -> onnx.ModelProto:
+    """MatMul (or a 1x1 Conv) with random weights, then (`mul`) a product with a constant
+    along the output features (a layer scale), then Add (or Sub) of another, then a Relu
+    (which the fused layer takes as its activation)."""
     rng = np.random.default_rng(0)
     k, n = shape[-1] if not conv else shape[1], 6
     if conv:
@@ -117,20 +119,29 @@ def _linear_model(shape, sub: bool = False, conv: bool = False) -> onnx.ModelPro
         out = [*shape[:-1], n]
         first = helper.make_node("MatMul", ["x", "w"], ["m"])
     nodes = [first, helper.make_node("Sub" if sub else "Add", ["m", "c"], ["a"]), helper.make_node("Relu", ["a"], ["y"])]
+    inits = [w, c]
+    if mul:
+        g = helper.make_tensor("g", TensorProto.FLOAT, list(c.dims), rng.standard_normal(n).tolist())
+        nodes[1].input[0] = "mg"
+        nodes.insert(1, helper.make_node("Mul", ["g", "m"], ["mg"]))
+        inits.append(g)
     graph = helper.make_graph(
         nodes, "linear", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out)], [w, c],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out)], inits,
     )  # fmt: skip
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
 @pytest.mark.parametrize(
-    "shape,sub,conv",
-    [((1, 17, 8), False, False), ((17, 8), True, False), ((4, 16, 8), False, False), ((1, 3, 5, 5), False, True)],
-    ids=["matmul-add", "matmul-sub", "rank3-matmul-add", "conv-add"],
-)
-def test_constant_add_after_a_linear_layer_is_its_bias(tmp_path, shape, sub, conv):
-    layers = _compile_and_verify(tmp_path, _linear_model(shape, sub, conv))
+    "shape,sub,conv,mul",
+    [
+        ((1, 17, 8), False, False, False), ((17, 8), True, False, False), ((4, 16, 8), False, False, False),
+        ((1, 3, 5, 5), False, True, False), ((1, 3, 5, 5), False, True, True), ((1, 17, 8), True, False, True),
+    ],
+    ids=["matmul-add", "matmul-sub", "rank3-matmul-add", "conv-add", "conv-scale-add", "matmul-scale-sub"],
+)  # fmt: skip
+def test_constant_affine_after_a_linear_layer_folds_into_it(tmp_path, shape, sub, conv, mul):
+    layers = _compile_and_verify(tmp_path, _linear_model(shape, sub, conv, mul))
     assert not layers["MemoryData"] and not layers["BinaryOp"] and not layers["ReLU"], layers
 
 

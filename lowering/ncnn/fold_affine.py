@@ -1,4 +1,4 @@
-"""`ncnn-fold-bias`: a constant added to (or subtracted from) the output of a layer with a bias
+"""`ncnn-fold-affine`: a constant added to (or subtracted from) the output of a layer with a bias
 weight, along that layer's bias axis only, becomes its bias: `MatMul + Add` (every linear layer
 of a transformer, as both torch exporters write it) is one InnerProduct with `bias_term` 1
 instead of InnerProduct + MemoryData + BinaryOp, as pnnx writes it (ViT / DeiT: 96 layers fewer).
@@ -25,7 +25,7 @@ from ncc.dialects.ncnn.base import NcnnLayer
 from ncc.dialects.ncnn.layers import BinaryOpOp, MemoryDataOp, ReshapeOp
 from ncc.lowering.rewriting import apply_patterns
 
-_ADD, _SUB = 0, 1  # ncnn BinaryOp op_type
+_ADD, _SUB, _MUL = 0, 1, 2  # ncnn BinaryOp op_type
 
 
 def bias_vector(const: SSAValue, out_shape: tuple[int, ...], axis: int) -> np.ndarray | None:
@@ -69,6 +69,65 @@ def _biased_layer(v: SSAValue) -> NcnnLayer | None:
     return owner
 
 
+def _axis_constant(op: BinaryOpOp, x: SSAValue, const: SSAValue) -> tuple[NcnnLayer, np.ndarray] | None:
+    """The layer behind `x` and the constant `const` as one value per output channel, when
+    `op` combines them without broadcasting x."""
+    if not isinstance(const.owner, MemoryDataOp) or x.type != op.outputs[0].type:
+        return None
+    layer = _biased_layer(x)
+    if layer is None:
+        return None
+    out = static_shape(layer.outputs[0].type)
+    n = layer.param("num_output")
+    if out is None or len(out) < -layer.BIAS_AXIS or out[layer.BIAS_AXIS] != n:
+        return None
+    # x is the layer's output or a Reshape of it that keeps the last axis
+    vec = bias_vector(const, static_shape(x.type), layer.BIAS_AXIS if x is layer.outputs[0] else -1)
+    return None if vec is None or vec.size != n else (layer, vec)
+
+
+def _set_weight(layer: NcnnLayer, key: str, value: np.ndarray) -> None:
+    weights = dict(layer.weights.data)
+    weights[key] = BlobAttr.from_array(np.ascontiguousarray(value, dtype=np.float32), f"{layer.layer_type}.{key}")
+    layer.properties["weights"] = DictionaryAttr(weights)
+
+
+class ScaleToWeights(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: BinaryOpOp, rewriter: PatternRewriter, /) -> None:
+        if op.param("op_type") != _MUL:
+            return
+        if op.param("with_scalar"):
+            x, found = op.inputs[0], None
+            layer = _biased_layer(x) if len(op.inputs) == 1 else None
+            if layer is not None:
+                found = (layer, np.full(layer.param("num_output"), op.param("b"), np.float32))
+            const = None
+        else:
+            if len(op.inputs) != 2:
+                return
+            a, b = op.inputs
+            found = None
+            for x, const in ((a, b), (b, a)):
+                found = _axis_constant(op, x, const)
+                if found is not None:
+                    break
+        if found is None:
+            return
+        layer, vec = found
+        weight = layer.weight("weight")
+        if weight is None or weight.size % vec.size:
+            return
+        # the weight is output-major (BIAS_AXIS): one row per output channel
+        _set_weight(layer, "weight", weight.reshape(vec.size, -1).astype(np.float32) * vec[:, None])
+        if layer.param("bias_term"):
+            _set_weight(layer, "bias", layer.weight("bias").reshape(-1).astype(np.float32) * vec)
+        rewriter.notify_op_modified(layer)
+        rewriter.replace(op, [], [x])
+        if const is not None and not list(const.uses):
+            rewriter.erase(const.owner)
+
+
 class AddConstantToBias(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: BinaryOpOp, rewriter: PatternRewriter, /) -> None:
@@ -78,27 +137,14 @@ class AddConstantToBias(RewritePattern):
         a, b = op.inputs
         pairs = [(a, b)] + ([(b, a)] if kind == _ADD else [])  # x - c, never c - x
         for x, const in pairs:
-            if not isinstance(const.owner, MemoryDataOp) or x.type != op.outputs[0].type:
+            found = _axis_constant(op, x, const)
+            if found is None:
                 continue
-            layer = _biased_layer(x)
-            if layer is None:
-                continue
-            out = static_shape(layer.outputs[0].type)
-            n = layer.param("num_output")
-            if out is None or len(out) < -layer.BIAS_AXIS or out[layer.BIAS_AXIS] != n:
-                continue
-            shape = static_shape(x.type)
-            # x is the layer's output or a Reshape of it that keeps the last axis
-            vec = bias_vector(const, shape, layer.BIAS_AXIS if x is layer.outputs[0] else -1)
-            if vec is None or vec.size != n:
-                continue
+            layer, vec = found
             if kind == _SUB:
                 vec = -vec
             old = layer.weight("bias") if layer.param("bias_term") else None
-            bias = vec if old is None else old.reshape(-1).astype(np.float32) + vec
-            weights = dict(layer.weights.data)
-            weights["bias"] = BlobAttr.from_array(np.ascontiguousarray(bias, dtype=np.float32), f"{layer.layer_type}.bias")
-            layer.properties["weights"] = DictionaryAttr(weights)
+            _set_weight(layer, "bias", vec if old is None else old.reshape(-1).astype(np.float32) + vec)
             layer.set_param("bias_term", 1)
             rewriter.notify_op_modified(layer)
             rewriter.replace(op, [], [x])
@@ -108,10 +154,11 @@ class AddConstantToBias(RewritePattern):
 
 
 @dataclass(frozen=True)
-class NcnnFoldBiasPass(ModulePass):
-    """Add / Sub of a constant along a conv's or InnerProduct's bias axis → its bias."""
+class NcnnFoldAffinePass(ModulePass):
+    """Add / Sub / Mul of a constant along a conv's or InnerProduct's bias axis → its bias /
+    weights."""
 
-    name = "ncnn-fold-bias"
+    name = "ncnn-fold-affine"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        apply_patterns(op, AddConstantToBias())
+        apply_patterns(op, [AddConstantToBias(), ScaleToWeights()])
