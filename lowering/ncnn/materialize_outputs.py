@@ -3,7 +3,7 @@
 An output that is a model input (an Identity graph, a Dropout at inference) gets a `Noop`
 layer, which ncnn runs in place and keeps as a separate blob; an output that folded to a
 constant (shape arithmetic, a graph of constants) becomes a `MemoryData` layer holding the
-values. The same value returned twice is left to `ncnn-insert-split` (the return counts as
+values (the constant, now unused, is erased). The same value returned twice is left to `ncnn-insert-split` (the return counts as
 a use, so each occurrence gets its own Split output).
 """
 
@@ -72,3 +72,5 @@ class NcnnMaterializeOutputsPass(ModulePass):
                 rewriter = NccRewriter(ret)
                 rewriter.insert(layer)
                 rewriter.replace_value(v, layer.results[0], lambda u, i=i: u.operation is ret and u.index == i)
+                if isinstance(v.owner, ConstantOp) and v.owner.output.first_use is None:
+                    rewriter.erase(v.owner)  # this pass made it dead: no later pass cleans up

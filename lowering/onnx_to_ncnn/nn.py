@@ -2,7 +2,8 @@
 
 Every conversion is exact or refuses: where ncnn cannot reproduce ONNX's numbers (a resize
 coordinate mode it lacks, an average pool whose divisor differs, a weight that is not a
-constant) the pattern raises an error naming the node instead of emitting an approximation.
+constant) the pattern refuses with the reason (`NoMatch`), which the conversion reports with
+the node's name, instead of emitting an approximation.
 
 Layers that produce a Mat of a different shape than the ONNX result's Mat (InnerProduct on
 one row, global pooling, ncnn MatMul's batched 1-D cases, ...) get an explicit Reshape; the
@@ -66,7 +67,7 @@ def used(v: SSAValue | None) -> bool:
 
 
 def const_input(op: OnnxOp, b: LayerBuilder, i: int, what: str, required: bool = True) -> np.ndarray | None:
-    """The constant value of operand `i`, None when absent; an error when it is a
+    """The constant value of operand `i`, None when absent; a refusal when it is a
     computed tensor (ncnn stores it in the .bin)."""
     if not op.has_input(i):
         if required:
