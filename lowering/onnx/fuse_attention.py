@@ -7,8 +7,8 @@ Matched (every intermediate used once):
 
 with a, b, c constant scalars folded into Attention's `scale`, KT the key transposed (the
 swap of its last two axes is undone by a Transpose that cancels when KT was itself written
-as one), Q / K / V of rank 2–4 with one batch at most (ranks below 4 get a leading 1), K and
-V heads equal to Q's or 1, and an additive float mask whose broadcast is (Lq, Lk) or
+as one), Q / K / V of rank 2–4 (ranks below 4 get a leading 1; a batch is merged into the
+heads), K and V heads (batch × heads) equal to Q's or 1, and an additive float mask whose broadcast is (Lq, Lk) or
 (heads, Lq, Lk). Anything else is left alone: the MatMuls then lower as before. Scaling
 the product instead of an operand reassociates one float multiplication, as every matmul
 kernel already does.
@@ -70,13 +70,15 @@ def _strip_scale(v: SSAValue) -> tuple[SSAValue, float]:
 
 
 def _heads_layout(shape: tuple[int, ...]) -> tuple[int, int, int] | None:
-    """(heads, rows, cols) of a rank 2–4 operand with batch 1, else None."""
+    """(heads, rows, cols) of a rank 2–4 operand, else None. A batch B of rank 4 is merged
+    into the heads (B·H: a C-order reshape, each (batch, head) attends on its own; MobileViT's
+    patches)."""
     if len(shape) == 2:
         return (1, *shape)
     if len(shape) == 3:
         return shape
-    if len(shape) == 4 and shape[0] == 1:
-        return shape[1:]
+    if len(shape) == 4:
+        return (shape[0] * shape[1], *shape[2:])
     return None
 
 

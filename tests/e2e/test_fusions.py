@@ -172,3 +172,9 @@ def _attention_model(shape=(1, 3, 17, 16)) -> onnx.ModelProto:
 def test_transposes_that_cancel_around_an_attention_are_gone(tmp_path):
     layers = _compile_and_verify(tmp_path, _attention_model())
     assert not layers["Permute"], layers
+
+
+def test_batched_attention_is_one_sdpa(tmp_path):
+    # a batch of 2 (MobileViT's patches) merged into the heads (`onnx-fuse-attention`)
+    layers = _compile_and_verify(tmp_path, _attention_model((2, 3, 17, 16)))
+    assert layers["SDPA"] == 1 and not layers["MatMul"] and not layers["Softmax"], layers

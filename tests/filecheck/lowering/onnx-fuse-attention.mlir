@@ -49,3 +49,24 @@ func.func @other_axis(%q: tensor<4x6x8xf32>, %kt: tensor<4x8x6xf32>, %v: tensor<
 
 // CHECK-LABEL: func.func @other_axis
 // CHECK-NOT:     onnx.Attention
+
+// -----
+
+// A batch of 2 (MobileViT's patches, q and k each scaled): merged into the heads by Reshapes
+// (2·4 = 8 heads), the Attention's result reshaped back.
+func.func @batched(%q: tensor<2x4x17x8xf32>, %k: tensor<2x4x17x8xf32>, %v: tensor<2x4x17x8xf32>) -> tensor<2x4x17x8xf32> {
+  %s = "onnx.Constant"() <{value = dense<0.5> : tensor<f32>}> : () -> tensor<f32>
+  %qs = "onnx.Mul"(%q, %s) : (tensor<2x4x17x8xf32>, tensor<f32>) -> tensor<2x4x17x8xf32>
+  %kt = "onnx.Transpose"(%k) <{perm = array<i64: 0, 1, 3, 2>}> : (tensor<2x4x17x8xf32>) -> tensor<2x4x8x17xf32>
+  %ks = "onnx.Mul"(%kt, %s) : (tensor<2x4x8x17xf32>, tensor<f32>) -> tensor<2x4x8x17xf32>
+  %a = "onnx.MatMul"(%qs, %ks) : (tensor<2x4x17x8xf32>, tensor<2x4x8x17xf32>) -> tensor<2x4x17x17xf32>
+  %p = "onnx.Softmax"(%a) <{axis = -1 : i64}> : (tensor<2x4x17x17xf32>) -> tensor<2x4x17x17xf32>
+  %y = "onnx.MatMul"(%p, %v) : (tensor<2x4x17x17xf32>, tensor<2x4x17x8xf32>) -> tensor<2x4x17x8xf32>
+  func.return %y : tensor<2x4x17x8xf32>
+}
+
+// CHECK-LABEL: func.func @batched
+// CHECK-NOT:     onnx.MatMul
+// CHECK:         %[[A:.*]] = "onnx.Attention"({{.*}}) <{scale = 2.500000e-01 : f32{{.*}}}> : (tensor<1x8x17x8xf32>, tensor<1x8x17x8xf32>, tensor<1x8x17x8xf32>, {{.*}}) -> tensor<1x8x17x8xf32>
+// CHECK:         %[[Y:.*]] = "onnx.Reshape"(%[[A]], {{.*}}) -> tensor<2x4x17x8xf32>
+// CHECK-NEXT:    func.return %[[Y]]
