@@ -135,7 +135,7 @@ def emit_model(module: ModuleOp, stem: str = "model", fp16: bool = False) -> Emi
         blob_name[v] = f"out{i}"
 
     lines: list[str] = []
-    weights = bytearray()
+    weights: list[Any] = []  # bytes-like chunks, joined once: a model's weights are copied once
     used_names: set[str] = set()
     layer_types: list[str] = []
     counter = 0
@@ -170,7 +170,7 @@ def emit_model(module: ModuleOp, stem: str = "model", fp16: bool = False) -> Emi
         outs = [blob_name[v] for v in op.results]
         lines.append(layer_line(op, name, ins, outs))
         layer_types.append(op.layer_type)
-        weights += layer_weights(op, fp16)
+        weights += _weight_chunks(op, fp16)
 
     blobs = set(blob_name.values())
     param = "\n".join([str(MAGIC), f"{len(lines)} {len(blobs)}", *lines]) + "\n"
@@ -191,7 +191,7 @@ def emit_model(module: ModuleOp, stem: str = "model", fp16: bool = False) -> Emi
         "layer_types": sorted(set(layer_types)),
         "tensors": _tensor_map(block, ret, blob_name, input_names, output_names),
     }
-    return EmittedModel(param, bytes(weights), manifest, layer_types)
+    return EmittedModel(param, b"".join(weights), manifest, layer_types)
 
 
 def _output_type(f: func.FuncOp, i: int, v: SSAValue) -> Attribute:
@@ -247,9 +247,15 @@ def layer_line(op: NcnnLayer, name: str, bottoms: list[str], tops: list[str]) ->
 
 def layer_weights(op: NcnnLayer, fp16: bool) -> bytes:
     """The layer's `.bin` bytes: its weights in load order, tagged where the loader reads a tag."""
-    out = bytearray()
+    return b"".join(_weight_chunks(op, fp16))
+
+
+def _weight_chunks(op: NcnnLayer, fp16: bool) -> list[Any]:
+    """`layer_weights` as bytes-like pieces (fp32 arrays as they are, no copy when already
+    contiguous little-endian float32), so that the emitter copies each weight once."""
+    out: list[Any] = []
     if not op.loads_weights():
-        return b""
+        return out
     for w in op.WEIGHTS:
         arr = op.weight(w.name)
         if arr is None:
@@ -258,15 +264,15 @@ def layer_weights(op: NcnnLayer, fp16: bool) -> bytes:
             if w.optional:
                 continue
             raise NccError(f"{op.layer_type} needs weight '{w.name}'", **_loc(op))
-        data = np.ascontiguousarray(arr, dtype=np.float32).reshape(-1)
+        data = np.ascontiguousarray(arr, dtype="<f4").reshape(-1)
         if w.tagged and fp16:
             half = data.astype(np.float16).tobytes()
-            out += struct.pack("<I", TAG_FP16) + half + b"\0" * ((-len(half)) % 4)
+            out += [struct.pack("<I", TAG_FP16), half, b"\0" * ((-len(half)) % 4)]
         elif w.tagged:
-            out += struct.pack("<I", TAG_FP32) + data.astype("<f4").tobytes()
+            out += [struct.pack("<I", TAG_FP32), data]
         else:
-            out += data.astype("<f4").tobytes()
-    return bytes(out)
+            out.append(data)
+    return out
 
 
 def _loc(op: NcnnLayer) -> dict[str, str | None]:
