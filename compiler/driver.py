@@ -116,13 +116,15 @@ def run_pipeline(
     if stop_after is not None and stop_after not in names:
         raise NccError(f"--stop-after {stop_after}: no such pass in the pipeline ({', '.join(names)})")
     stats: list[PassStat] = []
+    after = op_histogram(module)  # nothing runs between passes: one pass's after is the next's before
     for p in pipeline.passes:
-        before = op_histogram(module)
+        before = after
         with tracking(module):
             t0 = time.perf_counter()
             p.apply(ctx, module)
             seconds = time.perf_counter() - t0
-        stats.append(PassStat(p.name, seconds, before, op_histogram(module)))
+        after = op_histogram(module)
+        stats.append(PassStat(p.name, seconds, before, after))
         if print_ir_after_all is not None:
             print_ir_after_all.write(f"// -----// IR after {p.name} //----- //\n")
             Printer(stream=print_ir_after_all, print_debuginfo=True).print_op(module)
