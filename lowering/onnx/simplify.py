@@ -24,11 +24,13 @@ class OnnxSimplifyPass(ModulePass):
     max_iterations: int = 32
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        after = sum(1 for _ in op.walk())
         for _ in range(self.max_iterations):
-            count = sum(1 for _ in op.walk())
+            count = after  # the op count at the end of the last round is this round's start
             changed = infer_shapes(op)
             changed |= fold_constants(op)
             OnnxCanonicalizePass().apply(ctx, op)
             dce(op)
-            if not changed and sum(1 for _ in op.walk()) == count:
+            after = sum(1 for _ in op.walk())
+            if not changed and after == count:
                 break
