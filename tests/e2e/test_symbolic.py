@@ -111,8 +111,8 @@ def _slicer():
     from torch import nn
 
     class Slicer(nn.Module):
-        """Slices whose ends follow the size (`[:H//2]`, `[1:-1]`, `[2:W-2]`) and a reshape whose
-        sizes follow H and W while another axis is already -1."""
+        """Slices whose ends follow the size (`[:H//2]`, `[1:-1]`, `[2:W-2]`), a reshape whose
+        sizes follow H and W while another axis is already -1, a resize to H+4."""
 
         def __init__(self):
             super().__init__()
@@ -123,7 +123,8 @@ def _slicer():
             h, w = y.shape[2], y.shape[3]
             top = y[:, :, : h // 2]
             mid = y[:, :, 1:-1, 2 : w - 2]
-            return top.reshape(1, 2, 4 * (h // 2), w), mid
+            grown = F.interpolate(y, size=(h + 4, w), mode="nearest")  # no fixed scale: a size expression
+            return top.reshape(1, 2, 4 * (h // 2), w), mid, grown
 
     return Slicer()
 
@@ -243,8 +244,19 @@ def test_slices_and_reshapes_become_size_expressions(exported, tmp_path):
     assert report.passed, report.table()
     assert _sizes_checked(report) == {"H=16,W=32", "H=32,W=48", "H=96,W=96"}
     text = result.param.read_text()
-    assert '20="//(0h,2)"' in text or '"//(0h,2)' in text, text
-    assert " 6=\"" in text, text
+    assert '20="//(0h,2)"' in text and '6="-1,*(0h,4),2"' in text, text
+    assert any(line.startswith("Interp") and '9="0w,+(0h,4)"' in line for line in text.splitlines()), text
+    assert [o["symbolic_shape"] for o in result.manifest["outputs"]] == [[1, 2, "2*H", "W"], [1, 8, "H-2", "W-4"], [1, 8, "H+4", "W"]]
+
+
+def test_run_refuses_a_size_above_a_grids_maximum():
+    from ncc.symbolic import dims_from_inputs
+
+    manifest = {"inputs": [{"name": "x", "symbolic_shape": [1, 3, "H", "W"]}],
+                "dims": {"H": {"max": 640, "max_is_limit": True}, "W": {"max": 640}}}  # fmt: skip
+    assert dims_from_inputs(manifest, {"x": np.zeros((1, 3, 640, 800))}) == {"H": 640, "W": 800}
+    with pytest.raises(NccError, match=r"dim H is 672, above 640"):
+        dims_from_inputs(manifest, {"x": np.zeros((1, 3, 672, 320))})
 
 
 def test_size_expression_semantics(tmp_path):
