@@ -517,6 +517,20 @@ class LayerNormOp(KeepsMat, NcnnLayer):
 
 
 @irdl_op_definition
+class RMSNormOp(KeepsMat, NcnnLayer):
+    """x / sqrt(mean(x²) + eps) · gamma over each row of w elements, or each channel of w*h
+    elements when affine_size equals w*h (3-D Mat): LayerNorm's grouping, without the mean."""
+
+    name = "ncnn.RMSNorm"
+    PARAMS: ClassVar = {
+        "affine_size": Param(0, 0),
+        "eps": Param(1, 0.001, FLOAT),
+        "affine": Param(2, 1),
+    }
+    WEIGHTS: ClassVar = (Weight("gamma", False, optional=True),)
+
+
+@irdl_op_definition
 class InstanceNormOp(KeepsMat, NcnnLayer):
     """Normalises each channel of a 3-D Mat over its w*h elements."""
 
@@ -691,6 +705,6 @@ class ReductionOp(NcnnLayer):
 LAYERS: list[type[NcnnLayer]] = [
     ConvolutionOp, ConvolutionDepthWiseOp, DeconvolutionOp, DeconvolutionDepthWiseOp,
     Convolution3DOp, Deconvolution3DOp, FoldOp, PoolingOp, Pooling3DOp, InnerProductOp, GemmOp,
-    MatMulOp, BatchNormOp, LayerNormOp, InstanceNormOp, InterpOp, ReductionOp, GroupNormOp,
+    MatMulOp, BatchNormOp, LayerNormOp, RMSNormOp, InstanceNormOp, InterpOp, ReductionOp, GroupNormOp,
     LRNOp, CumulativeSumOp,
 ]  # fmt: skip

@@ -27,9 +27,11 @@ def register_patterns(patterns) -> None:
 
 def populate_onnx_to_ncnn_patterns(table: PatternTable) -> PatternTable:
     """Register every default onnx → ncnn pattern into `table` (and return it)."""
-    from ncc.lowering.onnx_to_ncnn import attention, elementwise, embedding, layout, logic, nn, recurrent, tensor
+    from ncc.lowering.onnx_to_ncnn import (
+        attention, elementwise, embedding, layout, logic, nn, recurrent, rms_norm, tensor,
+    )
 
-    for module in (elementwise, logic, nn, tensor, layout, recurrent, attention, embedding):
+    for module in (elementwise, logic, nn, tensor, layout, recurrent, attention, embedding, rms_norm):
         register(table, module.PATTERNS)
     register(table, _PLUGIN_PATTERNS)
     return table

@@ -241,6 +241,35 @@ def cast_like(opset: int = 21) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
 
 
+def rms_norm(opset: int = 23) -> onnx.ModelProto:
+    """RMSNormalization as an LLM block writes it (last axis, a constant scale), over the
+    last two axes with a scale that broadcasts, and with a scale computed at run time."""
+    rng = np.random.default_rng(11)
+    nodes = [
+        helper.make_node("RMSNormalization", ["x", "g"], ["n1"], epsilon=1e-6, name="rms_last"),
+        helper.make_node("Reshape", ["n1", "s4"], ["x4"], name="to_4d"),
+        helper.make_node("RMSNormalization", ["x4", "g8"], ["n2"], axis=-2, name="rms_last_two"),
+        helper.make_node("Sigmoid", ["x"], ["gate"], name="gate"),
+        helper.make_node("RMSNormalization", ["n2", "gate4"], ["y"], axis=1, name="rms_runtime_scale"),
+        helper.make_node("Reshape", ["gate", "s3"], ["gate4"], name="gate_3d"),
+    ]
+    nodes[3:] = [nodes[3], nodes[5], nodes[4]]
+    inits = {
+        "g": rng.standard_normal(48).astype(np.float32),
+        "g8": rng.standard_normal(8).astype(np.float32),
+        "s4": np.asarray([1, 4, 6, 8], np.int64),
+        "s3": np.asarray([4, 6, 8], np.int64),
+    }
+    graph = helper.make_graph(
+        nodes,
+        "rms_norm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 48])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 8])],
+        initializer=[numpy_helper.from_array(a, n) for n, a in inits.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
 MODELS = {
     "cnn-opset6": lambda: cnn(6),
     "cnn-opset7": lambda: cnn(7),
@@ -251,6 +280,7 @@ MODELS = {
     "shape-if-opset11": lambda: shape_if(11),
     "opset28": lambda: opset28(28),
     "cast-like-opset21": lambda: cast_like(21),
+    "rms-norm-opset23": lambda: rms_norm(23),
 }
 # onnxruntime does not run opset 6 (Add-6 has no kernel): the same network at opset 7; nor
 # SpaceToDepth-28's CRD mode: the network at opset 23, CRD written as Reshape/Transpose
@@ -341,3 +371,9 @@ def test_cast_like_is_a_cast(opset_result) -> None:
     """CastLike lowers as the Cast it stands for: the casts to float are no layers at all."""
     types = read_param(opset_result("cast-like-opset21").param).types()
     assert set(types) <= {"Input", "BinaryOp", "Threshold", "ReLU", "Split", "MemoryData", "Noop"}, types
+
+
+def test_rms_norm_layers(opset_result) -> None:
+    """Each RMSNormalization is one RMSNorm layer; the run-time scale adds one BinaryOp."""
+    types = read_param(opset_result("rms-norm-opset23").param).types()
+    assert types.get("RMSNorm") == 3 and types.get("BinaryOp") == 1, types

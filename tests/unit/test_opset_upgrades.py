@@ -684,3 +684,13 @@ def test_empty_constant_output_refused(tmp_path) -> None:
     onnx.save(m, str(tmp_path / "m.onnx"))
     with pytest.raises(NccError, match=r"'shape' \(Shape\): a constant output with no elements"):
         compile_onnx(tmp_path / "m.onnx", tmp_path / "out")
+
+
+@pytest.mark.parametrize("axis", [-1, -2, 1])
+def test_rms_normalization_23_numpy_semantics(axis: int) -> None:
+    x = rand(2, 3, 4)
+    inner = x.shape[axis % 3:]
+    m = model(23, [helper.make_node("RMSNormalization", ["x", "g"], ["y"], axis=axis, epsilon=1e-3)],
+              {"x": x.shape}, inits={"g": rand(*inner)})  # fmt: skip
+    m.ir_version = 10
+    check(m, {"x": x})
