@@ -2,7 +2,7 @@
 
 from xdsl.ir import Dialect
 
-from ncc.dialects.onnx import attention, cast_like, control, elementwise, nn, recurrent, reduce, rms_norm, tensor
+from ncc.dialects.onnx import attention, cast_like, control, elementwise, nn, recurrent, reduce, rms_norm, swish, tensor, trilu
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp, const_value
 
 OPS: list[type[OnnxOp]] = [
@@ -18,6 +18,8 @@ OPS: list[type[OnnxOp]] = [
     *control.OPS,
     *cast_like.OPS,
     *rms_norm.OPS,
+    *swish.OPS,
+    *trilu.OPS,
 ]
 
 OPS_BY_TYPE: dict[str, type[OnnxOp]] = {

@@ -11,7 +11,8 @@
   becomes one LayerNormalization (`layernorm.py`).
 - Einsum equations that are matmuls, transposes and reductions become MatMul / Transpose /
   ReduceSum (`einsum.py`).
-- CastLike becomes a Cast once its target's type is known (`cast_like.py`).
+- CastLike becomes a Cast once its target's type is known (`cast_like.py`); Trilu becomes
+  a Where on a constant triangle once its shape and k are (`trilu.py`).
 - Dead ops (no users, no side effects) are removed.
 """
 
@@ -51,6 +52,7 @@ from ncc.dialects.onnx.traits import Elementwise
 from ncc.lowering.onnx.cast_like import CastLikeToCast
 from ncc.lowering.onnx.einsum import EinsumToMatMul
 from ncc.lowering.onnx.layernorm import FoldLayerNormAffine, FuseDecomposedLayerNorm
+from ncc.lowering.onnx.trilu import TriluToWhere
 from ncc.lowering.rewriting import apply_patterns
 
 
@@ -241,6 +243,7 @@ class OnnxCanonicalizePass(ModulePass):
                 HoistUnaryAboveLayoutMove(),
                 EinsumToMatMul(),
                 CastLikeToCast(),
+                TriluToWhere(),
                 FuseDecomposedLayerNorm(),
                 FoldLayerNormAffine(),
             ],

@@ -270,6 +270,37 @@ def rms_norm(opset: int = 23) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
 
 
+def swish(opset: int = 24) -> onnx.ModelProto:
+    """Swish-24 with its default alpha (SiLU) and with alpha 1.702 (sigmoid-GELU)."""
+    nodes = [
+        helper.make_node("Swish", ["x"], ["s1"], name="silu"),
+        helper.make_node("Swish", ["s1"], ["y"], alpha=1.702, name="swish_alpha"),
+    ]
+    graph = helper.make_graph(
+        nodes, "swish", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 8])],
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+
+
+def trilu(opset: int = 14) -> onnx.ModelProto:
+    """Trilu on data: the upper triangle from diagonal 1 (a causal mask's complement) and the
+    lower triangle from diagonal -1 of a non-square matrix, without and with a given k."""
+    nodes = [
+        helper.make_node("Trilu", ["x", "k1"], ["u"], name="triu_1"),
+        helper.make_node("Trilu", ["x", "km1"], ["l"], upper=0, name="tril_m1"),
+        helper.make_node("Trilu", ["x"], ["d"], upper=0, name="tril_0"),
+        helper.make_node("Sum", ["u", "l", "d"], ["y"], name="sum"),
+    ]
+    graph = helper.make_graph(
+        nodes, "trilu", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 9])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 9])],
+        initializer=[numpy_helper.from_array(np.asarray(1, np.int64), "k1"),
+                     numpy_helper.from_array(np.asarray(-1, np.int64), "km1")],
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
+
+
 MODELS = {
     "cnn-opset6": lambda: cnn(6),
     "cnn-opset7": lambda: cnn(7),
@@ -281,6 +312,8 @@ MODELS = {
     "opset28": lambda: opset28(28),
     "cast-like-opset21": lambda: cast_like(21),
     "rms-norm-opset23": lambda: rms_norm(23),
+    "swish-opset24": lambda: swish(24),
+    "trilu-opset14": lambda: trilu(14),
 }
 # onnxruntime does not run opset 6 (Add-6 has no kernel): the same network at opset 7; nor
 # SpaceToDepth-28's CRD mode: the network at opset 23, CRD written as Reshape/Transpose
@@ -377,3 +410,9 @@ def test_rms_norm_layers(opset_result) -> None:
     """Each RMSNormalization is one RMSNorm layer; the run-time scale adds one BinaryOp."""
     types = read_param(opset_result("rms-norm-opset23").param).types()
     assert types.get("RMSNorm") == 3 and types.get("BinaryOp") == 1, types
+
+
+def test_swish_layers(opset_result) -> None:
+    """SiLU is one Swish layer; another alpha is a scale, a Sigmoid and a product."""
+    types = read_param(opset_result("swish-opset24").param).types()
+    assert types.get("Swish") == 1 and types.get("Sigmoid") == 1 and types.get("BinaryOp") == 2, types

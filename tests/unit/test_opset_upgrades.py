@@ -550,6 +550,7 @@ REVIEWED_AFTER_23 = {
     "Size": "24, 25: new types",
     "SpaceToDepth": "28: mode (DCR, the order of 1-13, by default; CRD)",
     "Squeeze": "24, 25: new types",
+    "Swish": "24: a new op (X · sigmoid(alpha · X))",
     "Transpose": "24, 25: new types",
     "Unsqueeze": "24, 25: new types",
 }
@@ -694,3 +695,12 @@ def test_rms_normalization_23_numpy_semantics(axis: int) -> None:
               {"x": x.shape}, inits={"g": rand(*inner)})  # fmt: skip
     m.ir_version = 10
     check(m, {"x": x})
+
+
+@pytest.mark.parametrize("upper", [0, 1])
+@pytest.mark.parametrize("k", [None, -2, 0, 1, 7])
+def test_trilu_14_numpy_semantics(upper: int, k: int | None) -> None:
+    x = rand(2, 3, 5)
+    inits = {} if k is None else {"k": np.asarray(k, np.int64)}
+    node = helper.make_node("Trilu", ["x"] + ([] if k is None else ["k"]), ["y"], upper=upper)
+    check(model(14, [node], {"x": x.shape}, inits=inits), {"x": x})

@@ -140,3 +140,21 @@ func.func @cast_like(%x: tensor<2x3xi64>, %t: tensor<4xf32>, %u: tensor<*xf32>) 
 // CHECK-NEXT:   %[[Y:.*]] = "onnx.Cast"(%[[X]]) <{to = 1 : i64, saturate = 1 : i64}>
 // CHECK-NEXT:   %[[Z:.*]] = "onnx.CastLike"(%[[X]], %[[U]])
 // CHECK-NEXT:   func.return %[[Y]], %[[Z]]
+
+// -----
+
+// Trilu with a known shape and k is a Where on a constant triangle (here the upper one from
+// diagonal 1 of a 2x3 matrix); with k computed at run time it stays.
+func.func @trilu(%x: tensor<1x2x3xf32>, %k: tensor<i64>) -> (tensor<1x2x3xf32>, tensor<1x2x3xf32>) {
+  %one = "onnx.Constant"() <{value = dense<1> : tensor<i64>}> : () -> tensor<i64>
+  %u = "onnx.Trilu"(%x, %one) : (tensor<1x2x3xf32>, tensor<i64>) -> tensor<1x2x3xf32>
+  %r = "onnx.Trilu"(%x, %k) : (tensor<1x2x3xf32>, tensor<i64>) -> tensor<1x2x3xf32>
+  func.return %u, %r : tensor<1x2x3xf32>, tensor<1x2x3xf32>
+}
+
+// CHECK-LABEL: func.func @trilu
+// CHECK-DAG:    %[[M:.*]] = "onnx.Constant"() <{value = dense<{{\[}}[false, true, true], [false, false, true]]> : tensor<2x3xi1>}>
+// CHECK-DAG:    %[[Z:.*]] = "onnx.Constant"() {{.*}} -> tensor<f32>
+// CHECK:        %[[U:.*]] = "onnx.Where"(%[[M]], %{{.*}}, %[[Z]])
+// CHECK:        %[[R:.*]] = "onnx.Trilu"
+// CHECK:        func.return %[[U]], %[[R]]
