@@ -301,6 +301,26 @@ def trilu(opset: int = 14) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
 
 
+def clip_runtime(opset: int = 13) -> onnx.ModelProto:
+    """Clip to bounds computed from the data (±half the largest |x|), and to a constant
+    lower bound with a computed upper one."""
+    nodes = [
+        helper.make_node("Abs", ["x"], ["a"], name="abs"),
+        helper.make_node("ReduceMax", ["a"], ["m"], keepdims=0, name="max_abs"),
+        helper.make_node("Mul", ["m", "half"], ["hi"], name="half"),
+        helper.make_node("Neg", ["hi"], ["lo"], name="neg"),
+        helper.make_node("Clip", ["x", "lo", "hi"], ["c"], name="clip_both"),
+        helper.make_node("Clip", ["c", "zero", "hi"], ["y"], name="clip_max_only"),
+    ]
+    graph = helper.make_graph(
+        nodes, "clip_runtime", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6])],
+        initializer=[numpy_helper.from_array(np.asarray(0.5, np.float32), "half"),
+                     numpy_helper.from_array(np.asarray(-0.1, np.float32), "zero")],
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
+
+
 MODELS = {
     "cnn-opset6": lambda: cnn(6),
     "cnn-opset7": lambda: cnn(7),
@@ -314,6 +334,7 @@ MODELS = {
     "rms-norm-opset23": lambda: rms_norm(23),
     "swish-opset24": lambda: swish(24),
     "trilu-opset14": lambda: trilu(14),
+    "clip-runtime-opset13": lambda: clip_runtime(13),
 }
 # onnxruntime does not run opset 6 (Add-6 has no kernel): the same network at opset 7; nor
 # SpaceToDepth-28's CRD mode: the network at opset 23, CRD written as Reshape/Transpose
