@@ -583,9 +583,14 @@ def render_doc(results: dict[str, list[Outcome]], pnnx: dict[str, Any] | None = 
     if pnnx and pnnx.get("how"):
         lines += ["", f"pnnx column: {pnnx['how']}"]
     refusals = Counter(reason_group(o.reason) for outs in results.values() for o in outs if o.status == "refused")
-    lines += ["", "## Refusals by reason", "", "| models | reason |", "|---|---|"]
+    in_node = Counter(reason_group(o.reason) for o in results.get("node", []) if o.status == "refused")
+    lines += [
+        "", "## Refusals by reason", "",
+        "The most common reasons over all suites, and how many of them are node tests.", "",
+        "| models | node tests | reason |", "|---|---|---|",
+    ]  # fmt: skip
     for reason, n in refusals.most_common(40):
-        lines.append(f"| {n} | {_cell(reason)} |")
+        lines.append(f"| {n} | {in_node[reason]} | {_cell(reason)} |")
     if "node" in results:
         lines += [
             "",
