@@ -183,6 +183,8 @@ CASES: list[dict[str, Any]] = [
     case(N.BatchNormOp, [(3, 5)], {"channels": 3}, {"slope": 3, "mean": 3, "var": 3, "bias": 3}),
     case(N.LayerNormOp, [C3], {"affine_size": 11}, {"gamma": 11, "beta": 11}),
     case(N.LayerNormOp, [(3, 5)], {"affine_size": 5}, {"gamma": 5, "beta": 5}),
+    case(N.RMSNormOp, [C3], {"affine_size": 11}, {"gamma": 11}),
+    case(N.RMSNormOp, [(3, 5)], {"affine_size": 5, "affine": 0}),
     case(N.InstanceNormOp, [C3], {"channels": 4}, {"gamma": 4, "beta": 4}),
     case(N.GroupNormOp, [C3], {"group": 2, "channels": 4}, {"gamma": 4, "beta": 4}),
     case(N.GroupNormOp, [(2, 4, 3, 5)], {"group": 2, "channels": 2}, {"gamma": 2, "beta": 2}),
