@@ -64,7 +64,7 @@ class NcnnLegalizePass(ModulePass):
     """Fail on the first op that is not an ncnn layer, a tensor with no ncnn Mat, or a layer
     whose results' Mats are not the ones ncnn computes from its inputs. Only checks: it
     changes nothing, dead ops included (the conversion removes the constants it made dead,
-    `tests/unit/test_conversion_protocol.py` checks that this pass leaves a module as it is)."""
+    `tests/unit/test_dispatch.py` checks that this pass leaves a module as it is)."""
 
     name = "ncnn-legalize"
 

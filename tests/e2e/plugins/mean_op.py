@@ -61,4 +61,6 @@ class MeanOfTwoAsBinaryOps(OnnxToNcnnPattern):
 
 
 NCC_OPS = [MeanOp]
-NCC_PATTERNS = [MeanOfTwoAsBinaryOps(), MeanAsEltwise()]  # registered low first: PRIORITY decides
+# the preferred pattern is registered first: by registration order alone (later tried first)
+# the fallback would win; PRIORITY decides
+NCC_PATTERNS = [MeanAsEltwise(), MeanOfTwoAsBinaryOps()]
