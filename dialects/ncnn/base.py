@@ -243,9 +243,18 @@ def _same(v: Any, default: Any) -> bool:
     return v == default
 
 
+_INT_ATTRS: dict[int, Attribute] = {}
+"""int param value → its attribute: attributes are immutable, and building an IntegerAttr
+(xDSL checks its range) is most of the cost of creating a layer."""
+
+
 def param_attr(kind: str, value: Any) -> Attribute:
     if kind == INT:
-        return IntegerAttr(int(value), i32)
+        v = int(value)
+        attr = _INT_ATTRS.get(v)
+        if attr is None:
+            attr = _INT_ATTRS[v] = IntegerAttr(v, i32)
+        return attr
     if kind == FLOAT:
         return FloatAttr(float(value), f32)
     if kind == INTS:
