@@ -178,3 +178,27 @@ def test_batched_attention_is_one_sdpa(tmp_path):
     # a batch of 2 (MobileViT's patches) merged into the heads (`onnx-fuse-attention`)
     layers = _compile_and_verify(tmp_path, _attention_model((2, 3, 17, 16)))
     assert layers["SDPA"] == 1 and not layers["MatMul"] and not layers["Softmax"], layers
+
+
+def _qkv_split_model(tokens: int = 17, heads: int = 3, dim: int = 16) -> onnx.ModelProto:
+    """ViT's q/k/v split: (1, T, 3·H·D) → Reshape (1, T, 3, H, D) → Transpose (2, 0, 3, 1, 4) →
+    Split in 3 along the first axis → Squeeze → each piece through its own op."""
+    nodes = [
+        helper.make_node("Reshape", ["x", "view"], ["v5"]),
+        helper.make_node("Transpose", ["v5"], ["t5"], perm=[2, 0, 3, 1, 4]),
+        helper.make_node("Split", ["t5"], ["s0", "s1", "s2"], axis=0, num_outputs=3),
+    ]
+    outs = []
+    for i, op in enumerate(("Neg", "Sigmoid", "Relu")):
+        nodes += [helper.make_node("Squeeze", [f"s{i}", "zero"], [f"p{i}"]), helper.make_node(op, [f"p{i}"], [f"y{i}"])]
+        outs.append(helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, [1, heads, tokens, dim]))
+    graph = helper.make_graph(
+        nodes, "qkv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, tokens, 3 * heads * dim])], outs,
+        [_ints("view", [1, tokens, 3, heads, dim]), _ints("zero", [0])],
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+
+
+def test_qkv_split_slices_before_the_reshape(tmp_path):
+    layers = _compile_and_verify(tmp_path, _qkv_split_model())
+    assert layers["Slice"] == 1 and layers["Reshape"] == 4, layers  # one into (3, 3, 17, 16), one per piece
