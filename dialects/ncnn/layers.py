@@ -126,9 +126,9 @@ class ReshapeOp(NcnnLayer):
         base = samples[0][0]
         keys = set().union(*(p for p, _ in samples))
         diff = {k for k in keys if len({p.get(k) for p, _ in samples}) > 1}
-        if not diff <= set(ids.values()):
-            return None
         written = [ids[k] for k in "whdc" if ids[k] in base]
+        if not diff <= set(written):
+            return None
         if "-1" not in {base.get(i) for i in written}:
             first = next(i for i in written if i in diff)
             if len(diff) == 1:
