@@ -28,6 +28,7 @@ DEFAULT = ",".join(
         "ncnn-fold-permutes",
         "ncnn-fuse-slices",
         "ncnn-fold-reshapes",
+        "ncnn-innerproduct-to-gemm",
         "ncnn-fp32-accumulation",
         "ncnn-insert-split",
         "ncnn-legalize",

@@ -121,6 +121,11 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return NcnnFuseActivationPass
 
+    def ncnn_innerproduct_to_gemm():
+        from ncc.lowering.ncnn.innerproduct_to_gemm import NcnnInnerProductToGemmPass
+
+        return NcnnInnerProductToGemmPass
+
     def ncnn_fp32_accumulation():
         from ncc.lowering.ncnn.fp32_accumulation import NcnnFp32AccumulationPass
 
@@ -173,6 +178,7 @@ def _builtin_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "ncnn-fuse-activation": ncnn_fuse_activation,
         "ncnn-fold-permutes": ncnn_fold_permutes,
         "ncnn-fold-reshapes": ncnn_fold_reshapes,
+        "ncnn-innerproduct-to-gemm": ncnn_innerproduct_to_gemm,
         "ncnn-fp32-accumulation": ncnn_fp32_accumulation,
         "ncnn-materialize-outputs": ncnn_materialize_outputs,
         "ncnn-insert-split": ncnn_insert_split,

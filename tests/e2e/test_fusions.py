@@ -202,3 +202,19 @@ def _qkv_split_model(tokens: int = 17, heads: int = 3, dim: int = 16) -> onnx.Mo
 def test_qkv_split_slices_before_the_reshape(tmp_path):
     layers = _compile_and_verify(tmp_path, _qkv_split_model())
     assert layers["Slice"] == 1 and layers["Reshape"] == 4, layers  # one into (3, 3, 17, 16), one per piece
+
+
+@pytest.mark.parametrize("shape", [(1, 17, 192), (2, 17, 192)], ids=["tokens", "batched-tokens"])
+def test_linear_on_tokens_is_a_gemm(tmp_path, shape):
+    """MatMul + Add with 192×96 weights on rows of tokens: a Gemm (`ncnn-innerproduct-to-gemm`)."""
+    rng = np.random.default_rng(0)
+    k, n = shape[-1], 96
+    w = helper.make_tensor("w", TensorProto.FLOAT, [k, n], (rng.standard_normal(k * n) * 0.1).tolist())
+    c = helper.make_tensor("c", TensorProto.FLOAT, [n], rng.standard_normal(n).tolist())
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Add", ["m", "c"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "tokens", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [*shape[:-1], n])], [w, c],
+    )  # fmt: skip
+    layers = _compile_and_verify(tmp_path, helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    assert layers["Gemm"] == 1 and not layers["InnerProduct"] and not layers["BinaryOp"], layers
