@@ -2,7 +2,9 @@
 
 from xdsl.ir import Dialect
 
-from ncc.dialects.onnx import attention, cast_like, control, elementwise, nn, recurrent, reduce, rms_norm, swish, tensor, trilu
+from ncc.dialects.onnx import (
+    attention, cast_like, control, elementwise, nn, recurrent, reduce, rms_norm, swish, tensor, trilu,
+)
 from ncc.dialects.onnx.base import ConstantOp, NodeOp, NoValueOp, OnnxOp, const_value
 
 OPS: list[type[OnnxOp]] = [

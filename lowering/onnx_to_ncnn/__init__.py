@@ -28,10 +28,11 @@ def register_patterns(patterns) -> None:
 def populate_onnx_to_ncnn_patterns(table: PatternTable) -> PatternTable:
     """Register every default onnx → ncnn pattern into `table` (and return it)."""
     from ncc.lowering.onnx_to_ncnn import (
-        attention, clip, elementwise, embedding, layout, logic, nn, recurrent, rms_norm, swish, tensor,
+        attention, clip, elementwise, embedding, layout, logic, nn, recurrent, rms_norm, swish, tensor, trilu,
     )
 
-    for module in (elementwise, logic, nn, tensor, layout, recurrent, attention, embedding, rms_norm, swish, clip):
+    modules = (elementwise, logic, nn, tensor, layout, recurrent, attention, embedding, rms_norm, swish, clip, trilu)
+    for module in modules:
         register(table, module.PATTERNS)
     register(table, _PLUGIN_PATTERNS)
     return table
