@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -187,10 +188,22 @@ def numpy_dtype(element_type: Attribute) -> np.dtype:
     raise NccError(f"unsupported element type {element_type}")
 
 
+_CACHE_LIMIT = 1 << 16
+"""Entries a cache below holds before it starts over (a long-lived process compiles many models)."""
+_TENSOR_TYPES: dict[tuple[Any, tuple[int, ...]], TensorType] = {}
+"""(element type, shape) → its TensorType: attributes are immutable, and building one (xDSL
+verifies every parameter) costs ~40 µs, thousands of times per model."""
+
+
 def tensor_type(shape: Sequence[int], element_type: Attribute | np.dtype) -> TensorType:
-    if not isinstance(element_type, Attribute):
-        element_type = xdsl_element_type(element_type)
-    return TensorType(element_type, [int(d) for d in shape])
+    key = (element_type, tuple(int(d) for d in shape))
+    t = _TENSOR_TYPES.get(key)
+    if t is None:
+        if len(_TENSOR_TYPES) >= _CACHE_LIMIT:
+            _TENSOR_TYPES.clear()
+        et = element_type if isinstance(element_type, Attribute) else xdsl_element_type(element_type)
+        t = _TENSOR_TYPES[key] = TensorType(et, list(key[1]))
+    return t
 
 
 def array_attr(array: np.ndarray, hint: str = "c") -> Attribute:
@@ -227,11 +240,21 @@ def attr_array(attr: Attribute, t: Attribute | None = None) -> np.ndarray | None
     return None
 
 
+_STATIC_SHAPES: dict[int, tuple[Attribute, tuple[int, ...] | None]] = {}
+"""id(type) → (the type, its static shape): asked for again and again by every pass. The entry
+holds the type, so its id is not reused while cached."""
+
+
 def static_shape(t: Attribute) -> tuple[int, ...] | None:
     """The shape of a ranked, fully static tensor type; None otherwise."""
-    if isinstance(t, TensorType) and t.has_static_shape():
-        return tuple(t.get_shape())
-    return None
+    hit = _STATIC_SHAPES.get(id(t))
+    if hit is not None and hit[0] is t:
+        return hit[1]
+    shape = tuple(t.get_shape()) if isinstance(t, TensorType) and t.has_static_shape() else None
+    if len(_STATIC_SHAPES) >= _CACHE_LIMIT:
+        _STATIC_SHAPES.clear()
+    _STATIC_SHAPES[id(t)] = (t, shape)
+    return shape
 
 
 def element_type(t: Attribute) -> Attribute:

@@ -283,7 +283,7 @@ def same_as_input(op: OnnxOp, i: int = 0) -> Sequence[Attribute] | None:
 def typed(shape: Sequence[int], like: Attribute | np.dtype) -> TensorType:
     """A tensor type of `shape` with the element type of `like` (a type or a dtype)."""
     if isinstance(like, TensorType | UnrankedTensorType):
-        return TensorType(like.element_type, [int(d) for d in shape])
+        return tensor_type(shape, like.element_type)
     return tensor_type(shape, like)
 
 
