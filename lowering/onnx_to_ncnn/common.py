@@ -66,7 +66,7 @@ class LayerBuilder:
     def reshape(self, v: SSAValue, shape: Sequence[int]) -> SSAValue:
         """An ncnn Reshape to the Mat of logical `shape` (a no-op when the Mat is unchanged)."""
         src = static_shape(v.type)
-        t = TensorType(v.type.element_type, list(shape))
+        t = tensor_type(shape, v.type.element_type)
         if src is not None and mat_shape(src) == mat_shape(shape):
             if tuple(src) == tuple(shape):
                 return v
@@ -105,12 +105,12 @@ class LayerBuilder:
         `mat` ncnn produces: `logical` when that is its Mat, else a carrier type whose Mat is
         `mat` (`settle` then reshapes it)."""
         if mat_shape(logical) == tuple(mat):
-            return TensorType(like.element_type, list(logical))
+            return tensor_type(logical, like.element_type)
         return self.carrier(like, mat)
 
     def carrier(self, like: Attribute, mat: Sequence[int]) -> TensorType:
         """A logical type whose Mat is exactly `mat` (for intermediate values only)."""
-        return TensorType(like.element_type, [1, *mat])
+        return tensor_type([1, *mat], like.element_type)
 
     def settle(self, v: SSAValue, logical: Sequence[int]) -> SSAValue:
         """`v` (its Mat holds the values of `logical` in C order) as a value of type `logical`."""
@@ -131,8 +131,8 @@ class LayerBuilder:
         """A layer that produces the Mat `mat`, as a value of the logical shape `logical`."""
         mat = tuple(int(d) for d in mat)
         if mat == mat_shape(logical):
-            return self.layer(cls, inputs, TensorType(like.element_type, list(logical)), params, weights)
-        y = self.layer(cls, inputs, TensorType(like.element_type, list(logical_for_mat(mat))), params, weights)
+            return self.layer(cls, inputs, tensor_type(logical, like.element_type), params, weights)
+        y = self.layer(cls, inputs, tensor_type(logical_for_mat(mat), like.element_type), params, weights)
         return self.reshape(y, logical)
 
     def axis(self, logical_axis: int, v: SSAValue | None = None, shape: Sequence[int] | None = None) -> int:
