@@ -38,6 +38,11 @@ def register_ops(classes) -> None:
     ONNX type to them, and the dialect parses them."""
     for cls in classes:
         OPS_BY_TYPE[cls.name.split(".", 1)[1]] = cls
+        # a plug-in file loaded again defines new classes of the same names: they replace the
+        # old ones (two ops of one name would stop every Context from loading the dialect)
+        for old in [c for c in OPS if c.name == cls.name and c is not cls]:
+            OPS.remove(old)
+            ONNX._operations.remove(old)  # noqa: SLF001
         if cls not in OPS:
             OPS.append(cls)
             ONNX._operations.append(cls)  # noqa: SLF001 - xDSL Dialects have no add-op API
