@@ -27,7 +27,8 @@ import importlib
 import importlib.util
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -169,3 +170,29 @@ def load_all(targets: list[str] | None) -> list[str]:
     for t in targets or []:
         names += load_passes(t)
     return names
+
+
+@contextmanager
+def isolated() -> Iterator[None]:
+    """Undo, on exit, every registration `load_passes` made inside the block: loaded passes,
+    plug-in op classes and their conversion patterns. Plug-ins register for the whole
+    process (a CLI run is one process); a long-lived process that compiles with different
+    plug-ins in turn (a test session, a notebook) keeps each one's ops to its own block."""
+    from ncc.dialects import onnx as onnx_dialect
+    from ncc.lowering import onnx_to_ncnn
+
+    loaded = dict(_LOADED)
+    ops = list(onnx_dialect.OPS)
+    by_type = dict(onnx_dialect.OPS_BY_TYPE)
+    operations = list(onnx_dialect.ONNX._operations)  # noqa: SLF001 - see register_ops
+    patterns = list(onnx_to_ncnn._PLUGIN_PATTERNS)  # noqa: SLF001
+    try:
+        yield
+    finally:
+        _LOADED.clear()
+        _LOADED.update(loaded)
+        onnx_dialect.OPS[:] = ops
+        onnx_dialect.OPS_BY_TYPE.clear()
+        onnx_dialect.OPS_BY_TYPE.update(by_type)
+        onnx_dialect.ONNX._operations[:] = operations  # noqa: SLF001
+        onnx_to_ncnn._PLUGIN_PATTERNS[:] = patterns  # noqa: SLF001

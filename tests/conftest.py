@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from ncc.plugins import isolated as _plugins_isolated
+
 _FILECHECK_DIR = Path(__file__).parent / "filecheck"
 _RUN = re.compile(r"^\s*//\s*RUN:\s?(.*)$")
 _TIMEOUT_S = 120
@@ -99,3 +101,11 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path):
     if file_path.suffix == ".mlir" and file_path.is_relative_to(_FILECHECK_DIR):
         return MlirFile.from_parent(parent, path=file_path)
     return None
+
+
+@pytest.fixture(autouse=True)
+def _plugin_registrations_stay_in_their_test():
+    """A test that loads a plug-in (`--load-passes`, in process) must not change what later
+    tests see: its op classes and patterns are undone after it."""
+    with _plugins_isolated():
+        yield
