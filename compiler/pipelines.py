@@ -28,7 +28,6 @@ DEFAULT = ",".join(
         "ncnn-fold-permutes",
         "ncnn-fuse-slices",
         "ncnn-fold-reshapes",
-        "ncnn-innerproduct-to-gemm",
         "ncnn-fp32-accumulation",
         "ncnn-insert-split",
         "ncnn-legalize",

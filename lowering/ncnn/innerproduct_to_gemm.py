@@ -6,7 +6,13 @@ faster than InnerProduct's per-row path on ViT's shapes (one thread, best of 150
 192×576 22 µs against 37; 197×384 · 384×1152 0.96 ms against 1.81), but ~5% slower on small
 weights (64×64 · 64×64: 8.0 against 7.6 µs), which stay InnerProducts. An InnerProduct with a
 fused activation stays (Gemm has none), as does one whose input is a vector (one row:
-InnerProduct's own vector path)."""
+InnerProduct's own vector path).
+
+Not in the default pipeline (name it in `--passes`): ncnn's Vulkan Gemm in fp16 mode is less
+exact than InnerProduct (EfficientPhys's 3136-input Linear on 40 frames: 2.3-2.5e-2 of the
+output range, over the 2e-2 bound, where InnerProduct stays within it), and Gemm's constantM
+(`7=`) pins the row count, so a model with a symbolic frame or token count would no longer be
+one model for every size."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from ncc.driver import compile_onnx
+from ncc.pipelines import DEFAULT
 from ncc.verify import verify
 
 
@@ -26,10 +27,10 @@ def _ints(name: str, values) -> onnx.TensorProto:
     return helper.make_tensor(name, TensorProto.INT64, [len(values)], list(values))
 
 
-def _compile_and_verify(tmp_path, model: onnx.ModelProto) -> Counter:
+def _compile_and_verify(tmp_path, model: onnx.ModelProto, passes: str | None = None) -> Counter:
     path = tmp_path / "m.onnx"
     onnx.save(model, path)
-    compile_onnx(path, tmp_path / "out")
+    compile_onnx(path, tmp_path / "out", passes=passes)
     report = verify(tmp_path / "out", path)
     assert report.passed, report.table()
     assert {r.mode for r in report.rows} | set(report.skipped) == {"cpu", "vulkan-fp32", "vulkan-fp16"}
@@ -206,7 +207,8 @@ def test_qkv_split_slices_before_the_reshape(tmp_path):
 
 @pytest.mark.parametrize("shape", [(1, 17, 192), (2, 17, 192)], ids=["tokens", "batched-tokens"])
 def test_linear_on_tokens_is_a_gemm(tmp_path, shape):
-    """MatMul + Add with 192×96 weights on rows of tokens: a Gemm (`ncnn-innerproduct-to-gemm`)."""
+    """MatMul + Add with 192×96 weights on rows of tokens: a Gemm with the opt-in
+    `ncnn-innerproduct-to-gemm` after the default pipeline's conversion."""
     rng = np.random.default_rng(0)
     k, n = shape[-1], 96
     w = helper.make_tensor("w", TensorProto.FLOAT, [k, n], (rng.standard_normal(k * n) * 0.1).tolist())
@@ -216,5 +218,8 @@ def test_linear_on_tokens_is_a_gemm(tmp_path, shape):
         nodes, "tokens", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [*shape[:-1], n])], [w, c],
     )  # fmt: skip
-    layers = _compile_and_verify(tmp_path, helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    passes = DEFAULT.replace("ncnn-fp32-accumulation", "ncnn-innerproduct-to-gemm,ncnn-fp32-accumulation")
+    layers = _compile_and_verify(
+        tmp_path, helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), passes
+    )
     assert layers["Gemm"] == 1 and not layers["InnerProduct"] and not layers["BinaryOp"], layers
