@@ -8,7 +8,8 @@ from typing import ClassVar
 import numpy as np
 from xdsl.irdl import irdl_op_definition, operand_def, result_def
 
-from ncc.dialects.onnx.base import OnnxOp, float_prop, int_prop, norm_axis
+from ncc.dialects.onnx.base import OnnxOp, float_prop, int_prop
+from ncc.dialects.onnx.nn import LayerNormalizationOp
 from ncc.dialects.onnx.versions import MAX_OPSET
 
 
@@ -23,11 +24,7 @@ class RMSNormalizationOp(OnnxOp):
     epsilon = float_prop(1e-05)
     stash_type = int_prop(1)
 
-    def norm_axis(self) -> int:
-        x = self.in_shape(0)
-        if x is None:
-            raise self.error("the input has no static shape")
-        return norm_axis(self.attr("axis"), len(x), self)
+    norm_axis = LayerNormalizationOp.norm_axis  # the same axis rule: [axis, rank)
 
     def infer_types(self):
         return None if self.in_shape(0) is None else [self.X.type]
